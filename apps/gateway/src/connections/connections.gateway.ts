@@ -1,0 +1,204 @@
+import { Inject, Logger } from '@nestjs/common';
+import {
+  ConnectedSocket,
+  MessageBody,
+  OnGatewayConnection,
+  OnGatewayDisconnect,
+  OnGatewayInit,
+  SubscribeMessage,
+  WebSocketGateway,
+} from '@nestjs/websockets';
+import {
+  SUBSCRIPTIONS,
+  type ErrorMessage,
+  type FilterUpdatedMessage,
+  type MessageErrorCode,
+  type PongMessage,
+  type RecentEventsMessage,
+  type ResumeOutcome,
+  type StreamedEvent,
+  type SubscriptionMessage,
+} from '@auren/contracts';
+import { CredentialVerifier } from '@auren/auth';
+import { AUREN_CONFIG, AurenConfig } from '@auren/config';
+import { comparePositions } from '@auren/streaming';
+import { DeliveryService } from '../delivery/delivery.service';
+import { GatewayMetrics } from '../delivery/gateway-metrics';
+import { HistoryService } from '../history/history.service';
+import { parseAgentFilter, parseRecentRequest, parseSubscription, parseThreshold } from './client-input';
+import { ConnectionRegistry } from './connection-registry';
+import type { ConnectionState } from './connection-state';
+import { handshakeMiddleware } from './handshake.middleware';
+import type { AurenServer, AurenSocket } from './socket-types';
+
+/**
+ * The Socket.IO side of CONTRACT §4: handshake, connection set-up (with resume), and the client
+ * messages. Each message handler emits its reply event and returns the same body, which Nest
+ * hands to the client's acknowledgement when it passed one.
+ */
+@WebSocketGateway()
+export class ConnectionsGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
+  private readonly logger = new Logger(ConnectionsGateway.name);
+
+  constructor(
+    private readonly verifier: CredentialVerifier,
+    private readonly registry: ConnectionRegistry,
+    private readonly delivery: DeliveryService,
+    private readonly history: HistoryService,
+    private readonly metrics: GatewayMetrics,
+    @Inject(AUREN_CONFIG) private readonly config: AurenConfig,
+  ) {}
+
+  afterInit(server: AurenServer): void {
+    server.use(handshakeMiddleware(this.verifier, this.registry, this.metrics));
+    this.delivery.attach(server);
+  }
+
+  async handleConnection(socket: AurenSocket): Promise<void> {
+    const state = socket.data.state;
+    this.metrics.connections.inc();
+    socket.use(([event], next) => (this.withinRate(socket, state, String(event)) ? next() : undefined));
+    try {
+      if (state.resumeFrom) await this.catchUp(socket, state, state.resumeFrom);
+      else this.goLive(socket, state);
+    } catch (error) {
+      this.logger.error(`Connection set-up failed: ${(error as Error).message}`);
+      socket.disconnect(true);
+    }
+  }
+
+  handleDisconnect(socket: AurenSocket): void {
+    const state = socket.data.state;
+    if (!state) return;
+    this.metrics.connections.dec();
+    this.registry.release(state.userId);
+    if (state.live) this.delivery.untrackThreshold(state.threshold);
+  }
+
+  /**
+   * Joins the rooms, then sends `connection_established` and what was replayed. Synchronous: no
+   * live event can be emitted between the end of replay and the join.
+   */
+  private goLive(socket: AurenSocket, state: ConnectionState, resume?: ResumeOutcome, replayed: StreamedEvent[] = []): void {
+    if (!socket.connected) return;
+    this.delivery.join(socket, state);
+    this.delivery.trackThreshold(state.threshold);
+    state.live = true;
+    socket.emit('connection_established', {
+      type: 'connection_established',
+      connection_id: socket.id,
+      server_time: new Date().toISOString(),
+      user_id: state.userId,
+      available_subscriptions: [...SUBSCRIPTIONS],
+      subscriptions: [...state.subscriptions],
+      agent_filter: state.requestedFilter,
+      performance_threshold: state.threshold,
+      ...(resume ? { resume } : {}),
+    });
+    for (const event of replayed) socket.emit('stream_event', { type: 'stream_event', event });
+    this.metrics.replayed.inc(replayed.length);
+  }
+
+  /**
+   * Replays what the connection missed after `from` until replay has caught up with live
+   * delivery, then goes live in the same synchronous step as the final check.
+   */
+  private async catchUp(socket: AurenSocket, state: ConnectionState, from: string): Promise<void> {
+    const recovered = await this.history.holds(from);
+    const events: StreamedEvent[] = [];
+    let cursor = from;
+    while (comparePositions(cursor, this.delivery.deliveredThrough) < 0) {
+      const reached = await this.history.replay(state, cursor, this.delivery.deliveredThrough, (e) => events.push(e));
+      if (reached === cursor) break;
+      cursor = reached;
+    }
+    this.goLive(socket, state, { recovered, replayed: events.length, from }, events);
+  }
+
+  @SubscribeMessage('subscribe')
+  subscribe(@ConnectedSocket() socket: AurenSocket, @MessageBody() body: unknown): SubscriptionMessage | ErrorMessage {
+    const parsed = parseSubscription((body as { subscription?: unknown } | null)?.subscription);
+    if (!parsed.ok) return this.fail(socket, 'UNKNOWN_SUBSCRIPTION', parsed.message);
+    const state = socket.data.state;
+    state.subscriptions.add(parsed.value);
+    this.delivery.join(socket, state);
+    const reply: SubscriptionMessage = { type: 'subscription_confirmed', subscription: parsed.value };
+    socket.emit('subscription_confirmed', reply);
+    return reply;
+  }
+
+  @SubscribeMessage('unsubscribe')
+  unsubscribe(@ConnectedSocket() socket: AurenSocket, @MessageBody() body: unknown): SubscriptionMessage | ErrorMessage {
+    const parsed = parseSubscription((body as { subscription?: unknown } | null)?.subscription);
+    if (!parsed.ok) return this.fail(socket, 'UNKNOWN_SUBSCRIPTION', parsed.message);
+    const state = socket.data.state;
+    state.subscriptions.delete(parsed.value);
+    this.delivery.join(socket, state);
+    const reply: SubscriptionMessage = { type: 'unsubscription_confirmed', subscription: parsed.value };
+    socket.emit('unsubscription_confirmed', reply);
+    return reply;
+  }
+
+  @SubscribeMessage('filter_update')
+  filterUpdate(@ConnectedSocket() socket: AurenSocket, @MessageBody() body: unknown): FilterUpdatedMessage | ErrorMessage {
+    const input = (body ?? {}) as { agent_filter?: unknown; performance_threshold?: unknown };
+    const state = socket.data.state;
+    const filter = input.agent_filter === undefined ? { ok: true as const, value: state.requestedFilter } : parseAgentFilter(input.agent_filter);
+    if (!filter.ok) return this.fail(socket, 'BAD_MESSAGE', filter.message);
+    const threshold = input.performance_threshold === undefined ? { ok: true as const, value: state.threshold } : parseThreshold(input.performance_threshold);
+    if (!threshold.ok) return this.fail(socket, 'BAD_MESSAGE', threshold.message);
+    if (state.live) {
+      this.delivery.untrackThreshold(state.threshold);
+      this.delivery.trackThreshold(threshold.value);
+    }
+    state.requestedFilter = filter.value;
+    state.agentFilter = new Set(filter.value);
+    state.threshold = threshold.value;
+    this.delivery.join(socket, state);
+    const reply: FilterUpdatedMessage = { type: 'filter_updated', agent_filter: filter.value, performance_threshold: threshold.value };
+    socket.emit('filter_updated', reply);
+    return reply;
+  }
+
+  @SubscribeMessage('get_recent')
+  async getRecent(@ConnectedSocket() socket: AurenSocket, @MessageBody() body: unknown): Promise<RecentEventsMessage | ErrorMessage> {
+    const request = parseRecentRequest(body);
+    if (!request.ok) return this.fail(socket, 'LIMIT_OUT_OF_RANGE', request.message);
+    try {
+      const events = await this.history.recent(socket.data.state, request.value);
+      const reply: RecentEventsMessage = { type: 'recent_events', events, count: events.length };
+      socket.emit('recent_events', reply);
+      return reply;
+    } catch (error) {
+      this.logger.warn(`get_recent failed: ${(error as Error).message}`);
+      return this.fail(socket, 'INTERNAL_ERROR', 'history is unavailable right now; retry shortly');
+    }
+  }
+
+  @SubscribeMessage('ping')
+  ping(@ConnectedSocket() socket: AurenSocket): PongMessage {
+    const reply: PongMessage = { type: 'pong', server_time: new Date().toISOString() };
+    socket.emit('pong', reply);
+    return reply;
+  }
+
+  private withinRate(socket: AurenSocket, state: ConnectionState, event: string): boolean {
+    const now = Date.now();
+    const window = state.messages;
+    if (now - window.windowStart >= 60_000) {
+      window.windowStart = now;
+      window.count = 0;
+    }
+    window.count += 1;
+    if (window.count <= this.config.clientMessagesPerMinute) return true;
+    this.fail(socket, 'RATE_LIMITED', `over ${this.config.clientMessagesPerMinute} messages a minute; "${event}" was dropped`);
+    return false;
+  }
+
+  private fail(socket: AurenSocket, code: MessageErrorCode, message: string): ErrorMessage {
+    this.metrics.clientErrors.inc({ code });
+    const reply: ErrorMessage = { type: 'error', code, message };
+    socket.emit('error', reply);
+    return reply;
+  }
+}

@@ -1,0 +1,42 @@
+import { Logger } from '@nestjs/common';
+import type { ConnectErrorCode, ConnectErrorData } from '@auren/contracts';
+import { AuthFailure, CredentialVerifier } from '@auren/auth';
+import { parseHandshake } from './client-input';
+import { ConnectionRegistry } from './connection-registry';
+import { newConnectionState } from './connection-state';
+import type { AurenSocket } from './socket-types';
+import type { GatewayMetrics } from '../delivery/gateway-metrics';
+
+type Next = (error?: Error) => void;
+
+/**
+ * Socket.IO middleware: authenticates the handshake (NestJS guards do not run there), parses the
+ * connection options and takes a connection slot. A refusal reaches the client as `connect_error`
+ * with `err.data = {code, message}`.
+ */
+export function handshakeMiddleware(
+  verifier: CredentialVerifier,
+  registry: ConnectionRegistry,
+  metrics: GatewayMetrics,
+): (socket: AurenSocket, next: Next) => void {
+  const logger = new Logger('Handshake');
+  const refuse = (next: Next, code: ConnectErrorCode, message: string): void => {
+    metrics.connectionsRefused.inc({ code });
+    logger.debug(`refused: ${code} (${message})`);
+    const error = new Error(message) as Error & { data: ConnectErrorData };
+    error.data = { code, message };
+    next(error);
+  };
+  return (socket, next) => {
+    const auth = (socket.handshake.auth ?? {}) as Record<string, unknown>;
+    const principal = verifier.verifyHandshake(auth.token);
+    if (principal instanceof AuthFailure) return refuse(next, principal.code, principal.message);
+    const options = parseHandshake(auth);
+    if (!options.ok) return refuse(next, 'BAD_HANDSHAKE', options.message);
+    const limit = registry.reserve(principal.userId);
+    if (limit === 'SERVER_AT_CAPACITY') return refuse(next, limit, 'this gateway is at capacity; try another or retry later');
+    if (limit) return refuse(next, limit, 'this user has reached its connection limit');
+    socket.data.state = newConnectionState(principal, options.value);
+    next();
+  };
+}

@@ -1,0 +1,50 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Gauge, Registry } from 'prom-client';
+
+@Injectable()
+export class GatewayMetrics {
+  readonly connections: Gauge;
+  readonly connectionsRefused: Counter<'code'>;
+  readonly eventsReceived: Counter;
+  readonly eventsRouted: Counter;
+  readonly poisonRecords: Counter;
+  readonly replayed: Counter;
+  readonly clientErrors: Counter<'code'>;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.connections = new Gauge({ name: 'auren_gateway_connections', help: 'Open Socket.IO connections', registers });
+    this.connectionsRefused = new Counter({
+      name: 'auren_gateway_connections_refused_total',
+      help: 'Handshakes refused, by connect_error code',
+      labelNames: ['code'],
+      registers,
+    });
+    this.eventsReceived = new Counter({
+      name: 'auren_gateway_events_received_total',
+      help: 'Events read from the stream',
+      registers,
+    });
+    this.eventsRouted = new Counter({
+      name: 'auren_gateway_events_routed_total',
+      help: 'Events emitted to at least one room',
+      registers,
+    });
+    this.poisonRecords = new Counter({
+      name: 'auren_gateway_stream_poison_total',
+      help: 'Stream records skipped because they were not valid events',
+      registers,
+    });
+    this.replayed = new Counter({
+      name: 'auren_gateway_events_replayed_total',
+      help: 'Events sent to resuming connections from the stream',
+      registers,
+    });
+    this.clientErrors = new Counter({
+      name: 'auren_gateway_client_errors_total',
+      help: 'Error replies to client messages, by code',
+      labelNames: ['code'],
+      registers,
+    });
+  }
+}

@@ -1,0 +1,25 @@
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AurenConfig, logLevels } from '@auren/config';
+import { HttpErrorFilter } from '@auren/platform';
+import { StreamingModuleOptions, StreamTransportStrategy } from '@auren/streaming';
+import { AurenIoAdapter } from './connections/auren-io.adapter';
+import { GatewayModule } from './gateway.module';
+
+/**
+ * Builds the gateway app: HTTP (page, health, metrics) and Socket.IO on one port, and the stream
+ * transport as a connected microservice. Call `listen()` first, then `startAllMicroservices()`.
+ */
+export async function createGatewayApp(
+  config: AurenConfig,
+  streaming: StreamingModuleOptions = {},
+): Promise<NestFastifyApplication> {
+  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config, streaming), new FastifyAdapter(), {
+    logger: logLevels(config.logLevel),
+  });
+  app.useWebSocketAdapter(new AurenIoAdapter(app, config));
+  app.useGlobalFilters(new HttpErrorFilter());
+  app.connectMicroservice({ strategy: app.get(StreamTransportStrategy) }, { inheritAppConfig: false });
+  app.enableShutdownHooks();
+  return app;
+}

@@ -1,0 +1,82 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { isStoredEvent, shouldDeliver, type StreamedEvent, type Viewer } from '@auren/contracts';
+import { comparePositions, EVENT_LOG, EventLog, StreamEntry } from '@auren/streaming';
+import type { RecentRequest } from '../connections/client-input';
+
+/** How far back `get_recent` looks for matching events, at most. */
+export const RECENT_SCAN_LIMIT = 20_000;
+const PAGE = 1000;
+
+function decode(entry: StreamEntry): StreamedEvent | undefined {
+  try {
+    const event: unknown = JSON.parse(entry.json);
+    if (!isStoredEvent(event)) return undefined;
+    return { ...event, stream_id: entry.id };
+  } catch {
+    return undefined;
+  }
+}
+
+/** History from the stream itself: `get_recent` and resume replay, both under the delivery rule. */
+@Injectable()
+export class HistoryService {
+  private readonly logger = new Logger(HistoryService.name);
+
+  constructor(@Inject(EVENT_LOG) private readonly log: EventLog) {}
+
+  /**
+   * The newest `limit` events the viewer would have received (optionally of some types),
+   * oldest first. Looks back at most {@link RECENT_SCAN_LIMIT} records.
+   */
+  async recent(viewer: Viewer, request: RecentRequest): Promise<StreamedEvent[]> {
+    const found: StreamedEvent[] = [];
+    let before: string | undefined;
+    for (let scanned = 0; scanned < RECENT_SCAN_LIMIT && found.length < request.limit; ) {
+      const entries = await this.log.readBackward(PAGE, before);
+      if (entries.length === 0) break;
+      for (const entry of entries) {
+        const event = decode(entry);
+        if (event && (!request.eventTypes || request.eventTypes.has(event.event_type)) && shouldDeliver(event, viewer)) {
+          found.push(event);
+          if (found.length === request.limit) break;
+        }
+      }
+      scanned += entries.length;
+      before = entries[entries.length - 1].id;
+    }
+    return found.reverse();
+  }
+
+  /** Whether the record at `position` is still in the stream (so nothing after it was trimmed). */
+  async holds(position: string): Promise<boolean> {
+    const [entry] = await this.log.readAfter(previous(position), 1, 0);
+    return entry !== undefined && entry.id === position;
+  }
+
+  /**
+   * Events after `from` up to and including `through` that the viewer would have received, page
+   * by page, in stream order. Returns the position it reached.
+   */
+  async replay(viewer: Viewer, from: string, through: string, emit: (event: StreamedEvent) => void): Promise<string> {
+    let cursor = from;
+    while (comparePositions(cursor, through) < 0) {
+      const entries = await this.log.readAfter(cursor, PAGE, 0);
+      if (entries.length === 0) break;
+      for (const entry of entries) {
+        if (comparePositions(entry.id, through) > 0) return cursor;
+        const event = decode(entry);
+        if (event && shouldDeliver(event, viewer)) emit(event);
+        else if (!event) this.logger.warn(`Skipped stream record ${entry.id} during replay: not a valid event`);
+        cursor = entry.id;
+      }
+    }
+    return cursor;
+  }
+}
+
+/** The position just before `position`, for an inclusive read with an exclusive API. */
+function previous(position: string): string {
+  const [ms, seq] = position.split('-').map(Number);
+  if (seq > 0) return `${ms}-${seq - 1}`;
+  return ms > 0 ? `${ms - 1}-${Number.MAX_SAFE_INTEGER}` : '0-0';
+}

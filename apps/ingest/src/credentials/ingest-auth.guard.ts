@@ -1,0 +1,20 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { AuthFailure, CredentialVerifier, Principal } from '@auren/auth';
+import { ApiError } from '@auren/platform';
+
+export type AuthenticatedRequest = FastifyRequest & { principal?: Principal };
+
+/** Credentials per CONTRACT §2: development mode lets anonymous and `test*` keys in. */
+@Injectable()
+export class IngestAuthGuard implements CanActivate {
+  constructor(private readonly verifier: CredentialVerifier) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const result = this.verifier.verifyIngest(request.headers.authorization);
+    if (result instanceof AuthFailure) throw new ApiError(401, result.message, 'unauthorized');
+    request.principal = result;
+    return true;
+  }
+}

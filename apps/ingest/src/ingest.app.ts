@@ -1,0 +1,38 @@
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { EVENT_LIMITS } from '@auren/contracts';
+import { AurenConfig, logLevels } from '@auren/config';
+import { HttpErrorFilter } from '@auren/platform';
+import type { StreamingModuleOptions } from '@auren/streaming';
+import { IngestMetrics } from './events/ingest-metrics';
+import { IngestModule } from './ingest.module';
+
+/** Builds the ingest app (not yet listening): Fastify, 1 MiB bodies, contract errors, /docs. */
+export async function createIngestApp(
+  config: AurenConfig,
+  streaming: StreamingModuleOptions = {},
+): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({ bodyLimit: EVENT_LIMITS.maxBodyBytes, trustProxy: true });
+  const app = await NestFactory.create<NestFastifyApplication>(IngestModule.forRoot(config, streaming), adapter, {
+    logger: logLevels(config.logLevel),
+    bufferLogs: false,
+  });
+  const metrics = app.get(IngestMetrics);
+  app.useGlobalFilters(new HttpErrorFilter((reason) => metrics.reject(reason)));
+  // Only JSON is an event: without this, Fastify would hand text/plain bodies to the handler.
+  app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
+  app.enableShutdownHooks();
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('AUREN Realtime ingest')
+      .setDescription('Publish agent events into the AUREN stream. Wire contract: docs/contract.md.')
+      .setVersion('1')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key or JWT' })
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  return app;
+}

@@ -1,0 +1,3 @@
+export * from './principal';
+export * from './credential-verifier';
+export * from './auth.module';

@@ -1,0 +1,47 @@
+import { z } from 'zod';
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** Comma-separated list; blank entries ignored. */
+const list = z
+  .string()
+  .optional()
+  .transform((value) => (value ?? '').split(',').map((item) => item.trim()).filter(Boolean));
+
+/**
+ * Every environment variable AUREN reads (CONTRACT §6 and docs/configuration.md). Only this lib
+ * touches `process.env`.
+ */
+export const envSchema = z.object({
+  NODE_ENV: z.string().optional(),
+  AUREN_HOST: z.string().min(1).optional(),
+  INGEST_PORT: port(3000),
+  GRPC_PORT: port(50051),
+  GATEWAY_PORT: port(8765),
+  AUREN_STREAM_BACKEND: z.enum(['redis', 'kafka', 'hybrid', 'memory']).optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must look like redis://host:port or rediss://...')
+    .optional(),
+  KAFKA_BROKERS: list,
+  AUREN_STREAM_KEY: z.string().min(1).default('auren:events'),
+  AUREN_STREAM_MAXLEN: positiveInt(1_000_000),
+  AUREN_MEMORY_MAXLEN: positiveInt(100_000),
+  AUREN_DEDUPE_WINDOW_SECONDS: positiveInt(86_400),
+  AUREN_KAFKA_TOPIC: z.string().min(1).default('auren.events'),
+  AUREN_HYBRID_ACK: z.enum(['any', 'all']).default('any'),
+  AUREN_JWT_SECRET: z.string().min(1).optional(),
+  AUREN_JWT_PUBLIC_KEY: z.string().min(1).optional(),
+  AUREN_JWT_ALGORITHM: z.enum(['RS256', 'ES256']).default('RS256'),
+  AUREN_API_KEYS: list,
+  AUREN_CORS_ORIGINS: list,
+  AUREN_SUMMARY_INTERVAL_MS: positiveInt(30_000),
+  AUREN_MAX_CONNECTIONS: positiveInt(10_000),
+  AUREN_MAX_CONNECTIONS_PER_USER: positiveInt(50),
+  AUREN_CLIENT_MESSAGES_PER_MINUTE: positiveInt(100),
+  AUREN_RETRY_AFTER_SECONDS: positiveInt(1),
+  AUREN_LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
+});
+
+export type RawEnv = z.input<typeof envSchema>;

@@ -1,0 +1,166 @@
+import { ConfigError, DEVELOPMENT_JWT_SECRET, loadConfig } from './config';
+
+const GOOD_SECRET = 'a-production-secret-of-at-least-32-characters';
+const PROD = { NODE_ENV: 'production', AUREN_JWT_SECRET: GOOD_SECRET };
+
+/** The ConfigError `loadConfig` throws for `env`; fails the test when it does not throw one. */
+function configError(env: NodeJS.ProcessEnv): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error(`expected a ConfigError for ${JSON.stringify(env)}`);
+}
+
+describe(loadConfig.name, () => {
+  const sut = loadConfig;
+
+  describe('defaults', () => {
+    it('runs in development on the contract ports with the memory backend when REDIS_URL is unset', () => {
+      const config = sut({});
+
+      expect(config.production).toBe(false);
+      expect(config.ingestPort).toBe(3000);
+      expect(config.grpcPort).toBe(50051);
+      expect(config.gatewayPort).toBe(8765);
+      expect(config.stream.backend).toBe('memory');
+      expect(config.stream.key).toBe('auren:events');
+      expect(config.stream.maxLen).toBe(1_000_000);
+      expect(config.stream.kafkaTopic).toBe('auren.events');
+      expect(config.stream.hybridAck).toBe('any');
+      expect(config.summaryIntervalMs).toBe(30_000);
+      expect(config.maxConnections).toBe(10_000);
+      expect(config.maxConnectionsPerUser).toBe(50);
+      expect(config.clientMessagesPerMinute).toBe(100);
+    });
+
+    it('uses the redis backend when REDIS_URL is set', () => {
+      const config = sut({ REDIS_URL: 'redis://127.0.0.1:6379' });
+
+      expect(config.stream.backend).toBe('redis');
+      expect(config.stream.redisUrl).toBe('redis://127.0.0.1:6379');
+    });
+
+    it('lets AUREN_STREAM_BACKEND win over the REDIS_URL default', () => {
+      expect(
+        sut({ REDIS_URL: 'redis://127.0.0.1:6379', AUREN_STREAM_BACKEND: 'memory' }).stream.backend,
+      ).toBe('memory');
+    });
+
+    it('falls back to the development JWT secret outside production only', () => {
+      expect(sut({}).auth.jwtSecret).toBe(DEVELOPMENT_JWT_SECRET);
+      expect(sut(PROD).auth.jwtSecret).toBe(GOOD_SECRET);
+    });
+
+    it('listens on 127.0.0.1 in development and 0.0.0.0 in production, unless AUREN_HOST says otherwise', () => {
+      expect(sut({}).host).toBe('127.0.0.1');
+      expect(sut(PROD).host).toBe('0.0.0.0');
+      expect(sut({ ...PROD, AUREN_HOST: '10.0.0.5' }).host).toBe('10.0.0.5');
+    });
+  });
+
+  it('reads ports and lists', () => {
+    const config = sut({
+      INGEST_PORT: '4000',
+      GATEWAY_PORT: '9000',
+      KAFKA_BROKERS: 'a:9092, b:9092,',
+      AUREN_STREAM_BACKEND: 'kafka',
+    });
+
+    expect(config.ingestPort).toBe(4000);
+    expect(config.gatewayPort).toBe(9000);
+    expect(config.stream.kafkaBrokers).toEqual(['a:9092', 'b:9092']);
+  });
+
+  it.each([['abc'], ['70000'], ['-1'], ['80.5']])(
+    'refuses INGEST_PORT=%s, naming the variable',
+    (port) => {
+      const error = configError({ INGEST_PORT: port });
+
+      expect(error.message).toContain('INGEST_PORT');
+      expect(error.problems.some((p) => p.startsWith('INGEST_PORT'))).toBe(true);
+    },
+  );
+
+  it('names every bad variable at once', () => {
+    const error = configError({ GATEWAY_PORT: 'x', GRPC_PORT: 'y' });
+
+    expect(error.message).toContain('GATEWAY_PORT');
+    expect(error.message).toContain('GRPC_PORT');
+  });
+
+  it('refuses an unknown backend and a REDIS_URL that is not a redis URL', () => {
+    expect(configError({ AUREN_STREAM_BACKEND: 'postgres' }).message).toContain(
+      'AUREN_STREAM_BACKEND',
+    );
+    expect(configError({ REDIS_URL: 'localhost:6379' }).message).toContain('REDIS_URL');
+  });
+
+  it.each([['redis'], ['hybrid']])(
+    'refuses AUREN_STREAM_BACKEND=%s without REDIS_URL',
+    (backend) => {
+      expect(
+        configError({ AUREN_STREAM_BACKEND: backend, KAFKA_BROKERS: 'k:9092' }).message,
+      ).toContain('REDIS_URL');
+    },
+  );
+
+  it('refuses AUREN_STREAM_BACKEND=kafka without KAFKA_BROKERS', () => {
+    expect(configError({ AUREN_STREAM_BACKEND: 'kafka' }).message).toContain('KAFKA_BROKERS');
+  });
+
+  describe('production', () => {
+    it('refuses to start without AUREN_JWT_SECRET', () => {
+      expect(configError({ NODE_ENV: 'production' }).message).toContain('AUREN_JWT_SECRET');
+    });
+
+    it('accepts a public key instead of a secret', () => {
+      const config = sut({
+        NODE_ENV: 'production',
+        AUREN_JWT_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----...',
+      });
+
+      expect(config.auth.jwtSecret).toBeUndefined();
+      expect(config.auth.jwtPublicAlgorithm).toBe('RS256');
+    });
+
+    it('refuses a secret shorter than 32 characters', () => {
+      expect(
+        configError({ NODE_ENV: 'production', AUREN_JWT_SECRET: 'x'.repeat(31) }).message,
+      ).toContain('AUREN_JWT_SECRET');
+      expect(sut({ NODE_ENV: 'production', AUREN_JWT_SECRET: 'x'.repeat(32) }).production).toBe(
+        true,
+      );
+    });
+
+    it('refuses the development secret', () => {
+      expect(
+        configError({ NODE_ENV: 'production', AUREN_JWT_SECRET: DEVELOPMENT_JWT_SECRET }).message,
+      ).toContain('AUREN_JWT_SECRET');
+    });
+
+    it('refuses test API keys, which development accepts', () => {
+      expect(configError({ ...PROD, AUREN_API_KEYS: 'test-key-123' }).message).toContain(
+        'AUREN_API_KEYS',
+      );
+      expect(sut({ AUREN_API_KEYS: 'test-key-123' }).auth.apiKeys).toEqual([
+        { key: 'test-key-123' },
+      ]);
+    });
+  });
+
+  it('reads API keys, bound to a user or not', () => {
+    const config = sut({ AUREN_API_KEYS: 'k-0123456789abcdef:alice, k-fedcba9876543210' });
+
+    expect(config.auth.apiKeys).toEqual([
+      { key: 'k-0123456789abcdef', userId: 'alice' },
+      { key: 'k-fedcba9876543210' },
+    ]);
+  });
+
+  it('refuses API keys shorter than 16 characters', () => {
+    expect(configError({ AUREN_API_KEYS: 'short' }).message).toContain('AUREN_API_KEYS');
+  });
+});

@@ -1,0 +1,138 @@
+import { ZodError } from 'zod';
+import { envSchema } from './config.schema';
+
+export type StreamBackend = 'redis' | 'kafka' | 'hybrid' | 'memory';
+export type LogLevel = 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+
+/** An API key from `AUREN_API_KEYS` (`key` or `key:user_id`). */
+export interface ApiKey {
+  key: string;
+  userId?: string;
+}
+
+export interface AurenConfig {
+  production: boolean;
+  host: string;
+  ingestPort: number;
+  grpcPort: number;
+  gatewayPort: number;
+  stream: {
+    backend: StreamBackend;
+    redisUrl?: string;
+    kafkaBrokers: string[];
+    key: string;
+    maxLen: number;
+    memoryMaxLen: number;
+    dedupeWindowSeconds: number;
+    kafkaTopic: string;
+    hybridAck: 'any' | 'all';
+  };
+  auth: {
+    jwtSecret?: string;
+    jwtPublicKey?: string;
+    jwtPublicAlgorithm: 'RS256' | 'ES256';
+    apiKeys: ApiKey[];
+  };
+  corsOrigins: string[];
+  summaryIntervalMs: number;
+  maxConnections: number;
+  maxConnectionsPerUser: number;
+  clientMessagesPerMinute: number;
+  retryAfterSeconds: number;
+  logLevel: LogLevel;
+}
+
+/** The HS256 secret development mode falls back to. Production refuses to start without its own. */
+export const DEVELOPMENT_JWT_SECRET = 'auren-development-secret-do-not-use-in-production';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function describe(error: ZodError): string[] {
+  return error.issues.map((issue) => {
+    const name = issue.path.join('.');
+    return `${name}: ${issue.message}`;
+  });
+}
+
+/**
+ * Reads and validates the environment once. Throws {@link ConfigError} naming each bad variable
+ * and what it accepts; entry points print it and exit.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AurenConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(describe(parsed.error));
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const problems: string[] = [];
+
+  const backend: StreamBackend = e.AUREN_STREAM_BACKEND ?? (e.REDIS_URL ? 'redis' : 'memory');
+  if ((backend === 'redis' || backend === 'hybrid') && !e.REDIS_URL) {
+    problems.push(`REDIS_URL: required when AUREN_STREAM_BACKEND=${backend} (for example redis://127.0.0.1:6379)`);
+  }
+  if ((backend === 'kafka' || backend === 'hybrid') && e.KAFKA_BROKERS.length === 0) {
+    problems.push(`KAFKA_BROKERS: required when AUREN_STREAM_BACKEND=${backend} (for example 127.0.0.1:9092)`);
+  }
+
+  const apiKeys: ApiKey[] = e.AUREN_API_KEYS.map((entry) => {
+    const [key, userId] = entry.split(':', 2);
+    return userId ? { key, userId } : { key };
+  });
+  if (production) {
+    if (!e.AUREN_JWT_SECRET && !e.AUREN_JWT_PUBLIC_KEY) {
+      problems.push('AUREN_JWT_SECRET: required in production (or set AUREN_JWT_PUBLIC_KEY); there is no default');
+    }
+    if (e.AUREN_JWT_SECRET === DEVELOPMENT_JWT_SECRET || (e.AUREN_JWT_SECRET && e.AUREN_JWT_SECRET.length < 32)) {
+      problems.push('AUREN_JWT_SECRET: in production it must be your own secret of at least 32 characters');
+    }
+    if (apiKeys.some((k) => k.key.startsWith('test'))) {
+      problems.push('AUREN_API_KEYS: keys starting with "test" are refused in production');
+    }
+  }
+  if (apiKeys.some((k) => k.key.length < 16 && !k.key.startsWith('test'))) {
+    problems.push('AUREN_API_KEYS: each key must be at least 16 characters');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    production,
+    host: e.AUREN_HOST ?? (production ? '0.0.0.0' : '127.0.0.1'),
+    ingestPort: e.INGEST_PORT,
+    grpcPort: e.GRPC_PORT,
+    gatewayPort: e.GATEWAY_PORT,
+    stream: {
+      backend,
+      redisUrl: e.REDIS_URL,
+      kafkaBrokers: e.KAFKA_BROKERS,
+      key: e.AUREN_STREAM_KEY,
+      maxLen: e.AUREN_STREAM_MAXLEN,
+      memoryMaxLen: e.AUREN_MEMORY_MAXLEN,
+      dedupeWindowSeconds: e.AUREN_DEDUPE_WINDOW_SECONDS,
+      kafkaTopic: e.AUREN_KAFKA_TOPIC,
+      hybridAck: e.AUREN_HYBRID_ACK,
+    },
+    auth: {
+      jwtSecret: e.AUREN_JWT_SECRET ?? (production ? undefined : DEVELOPMENT_JWT_SECRET),
+      jwtPublicKey: e.AUREN_JWT_PUBLIC_KEY,
+      jwtPublicAlgorithm: e.AUREN_JWT_ALGORITHM,
+      apiKeys,
+    },
+    corsOrigins: e.AUREN_CORS_ORIGINS,
+    summaryIntervalMs: e.AUREN_SUMMARY_INTERVAL_MS,
+    maxConnections: e.AUREN_MAX_CONNECTIONS,
+    maxConnectionsPerUser: e.AUREN_MAX_CONNECTIONS_PER_USER,
+    clientMessagesPerMinute: e.AUREN_CLIENT_MESSAGES_PER_MINUTE,
+    retryAfterSeconds: e.AUREN_RETRY_AFTER_SECONDS,
+    logLevel: e.AUREN_LOG_LEVEL,
+  };
+}
+
+const LEVELS: LogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
+/** Nest logger levels up to and including `level`. */
+export function logLevels(level: LogLevel): LogLevel[] {
+  return LEVELS.slice(0, LEVELS.indexOf(level) + 1);
+}

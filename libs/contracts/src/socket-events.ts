@@ -1,0 +1,159 @@
+import type { StreamedEvent } from './agent-event';
+import type { EventType } from './event-types';
+import type { Subscription } from './subscriptions';
+
+/** What a client puts in `io(url, { auth })` (CONTRACT §4). */
+export interface HandshakeAuth {
+  token?: string;
+  agent_filter?: string[];
+  performance_threshold?: number;
+  subscriptions?: string[];
+  resume_from?: string;
+}
+
+export const CONNECT_ERROR_CODES = [
+  'AUTH_REQUIRED',
+  'AUTH_FAILED',
+  'TOKEN_EXPIRED',
+  'SERVER_AT_CAPACITY',
+  'USER_CONNECTION_LIMIT',
+  'BAD_HANDSHAKE',
+] as const;
+export type ConnectErrorCode = (typeof CONNECT_ERROR_CODES)[number];
+
+/** `connect_error`'s `err.data`. */
+export interface ConnectErrorData {
+  code: ConnectErrorCode;
+  message: string;
+}
+
+export const MESSAGE_ERROR_CODES = [
+  'BAD_MESSAGE',
+  'UNKNOWN_SUBSCRIPTION',
+  'LIMIT_OUT_OF_RANGE',
+  'RATE_LIMITED',
+  'INTERNAL_ERROR',
+] as const;
+export type MessageErrorCode = (typeof MESSAGE_ERROR_CODES)[number];
+
+export interface ResumeOutcome {
+  recovered: boolean;
+  replayed: number;
+  from: string;
+}
+
+export interface ConnectionEstablishedMessage {
+  type: 'connection_established';
+  connection_id: string;
+  server_time: string;
+  user_id: string;
+  available_subscriptions: Subscription[];
+  subscriptions: Subscription[];
+  agent_filter: string[];
+  performance_threshold: number;
+  resume?: ResumeOutcome;
+}
+
+export interface StreamEventMessage {
+  type: 'stream_event';
+  event: StreamedEvent;
+}
+
+export interface AgentSummary {
+  average_latency_ms: number;
+  success_rate: number;
+  total_operations: number;
+  total_token_cost: number;
+  total_tokens: number;
+  last_update: string;
+}
+
+export interface CollaborationSummary {
+  total_collaborations: number;
+  success_rate: number;
+  unique_partners: number;
+  last_collaboration: string;
+}
+
+export interface PerformanceSummaryMessage {
+  type: 'performance_summary';
+  timestamp: string;
+  data: {
+    agents: Record<string, AgentSummary>;
+    collaboration: Record<string, CollaborationSummary>;
+    system: { active_connections: number; events_received: number; events_sent: number; uptime_seconds: number };
+  };
+}
+
+export interface SubscriptionMessage {
+  type: 'subscription_confirmed' | 'unsubscription_confirmed';
+  subscription: Subscription;
+}
+
+export interface FilterUpdatedMessage {
+  type: 'filter_updated';
+  agent_filter: string[];
+  performance_threshold: number;
+}
+
+export interface RecentEventsMessage {
+  type: 'recent_events';
+  events: StreamedEvent[];
+  count: number;
+}
+
+export interface PongMessage {
+  type: 'pong';
+  server_time: string;
+}
+
+export interface ErrorMessage {
+  type: 'error';
+  code: MessageErrorCode;
+  message: string;
+}
+
+export interface StreamGapMessage {
+  type: 'stream_gap';
+  from: string;
+  to: string;
+  skipped: number;
+}
+
+export interface ServerToClientEvents {
+  connection_established: (body: ConnectionEstablishedMessage) => void;
+  stream_event: (body: StreamEventMessage) => void;
+  performance_summary: (body: PerformanceSummaryMessage) => void;
+  subscription_confirmed: (body: SubscriptionMessage) => void;
+  unsubscription_confirmed: (body: SubscriptionMessage) => void;
+  filter_updated: (body: FilterUpdatedMessage) => void;
+  recent_events: (body: RecentEventsMessage) => void;
+  pong: (body: PongMessage) => void;
+  error: (body: ErrorMessage) => void;
+  stream_gap: (body: StreamGapMessage) => void;
+}
+
+type Ack<T> = (reply: T | ErrorMessage) => void;
+
+export interface SubscribeRequest {
+  subscription: string;
+}
+export interface FilterUpdateRequest {
+  agent_filter?: string[];
+  performance_threshold?: number;
+}
+export interface GetRecentRequest {
+  limit?: number;
+  event_types?: EventType[];
+}
+
+export interface ClientToServerEvents {
+  subscribe: (body: SubscribeRequest, ack?: Ack<SubscriptionMessage>) => void;
+  unsubscribe: (body: SubscribeRequest, ack?: Ack<SubscriptionMessage>) => void;
+  filter_update: (body: FilterUpdateRequest, ack?: Ack<FilterUpdatedMessage>) => void;
+  get_recent: (body: GetRecentRequest, ack?: Ack<RecentEventsMessage>) => void;
+  ping: (body?: unknown, ack?: Ack<PongMessage>) => void;
+}
+
+export const RECENT_EVENTS_MAX = 1000;
+export const RECENT_EVENTS_DEFAULT = 100;

@@ -1,0 +1,4 @@
+export * from './api-error';
+export * from './http-errors';
+export * from './metrics.module';
+export * from './health.module';

@@ -1,0 +1,162 @@
+import Redis, { RedisOptions } from 'ioredis';
+import type { AgentEvent } from '@auren/contracts';
+import {
+  AppendOutcome,
+  EventLog,
+  EventSink,
+  StreamEntry,
+  StreamUnavailableError,
+} from './stream.interfaces';
+
+/**
+ * Appends events and records their event_id in one atomic script: a duplicate within the window
+ * answers the first write's position, and nothing is written when the script fails.
+ * KEYS[1] stream; ARGV: maxlen, ttl seconds, dedupe key prefix, then (event_id or '', json) pairs.
+ */
+const APPEND_SCRIPT = `
+local out = {}
+for i = 4, #ARGV, 2 do
+  local eventId = ARGV[i]
+  local existing = false
+  if eventId ~= '' then existing = redis.call('GET', ARGV[3] .. eventId) end
+  if existing then
+    out[#out + 1] = existing
+    out[#out + 1] = 1
+  else
+    local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'event', ARGV[i + 1])
+    if eventId ~= '' then redis.call('SET', ARGV[3] .. eventId, id, 'EX', ARGV[2]) end
+    out[#out + 1] = id
+    out[#out + 1] = 0
+  end
+end
+return out
+`;
+
+type RawEntry = [id: string, fields: string[]];
+
+export interface RedisStreamOptions {
+  url: string;
+  key: string;
+  maxLen: number;
+  dedupeWindowSeconds: number;
+  /** A failed write is answered this fast at the latest. */
+  commandTimeoutMs?: number;
+}
+
+function toEntry([id, fields]: RawEntry): StreamEntry {
+  const at = fields.indexOf('event');
+  return { id, json: at >= 0 && at % 2 === 0 ? (fields[at + 1] ?? '') : '' };
+}
+
+type ScriptClient = Redis & {
+  aurenAppend(key: string, ...args: Array<string | number>): Promise<Array<string | number>>;
+};
+
+/**
+ * The Redis Streams backend (CONTRACT §3). Three connections with different duties: writes
+ * (auto-pipelined, fail fast when Redis is away), blocking reads, and short queries.
+ */
+export class RedisStream implements EventSink, EventLog {
+  readonly backendName = 'redis';
+  private readonly writer: ScriptClient;
+  private readonly reader: Redis;
+  private readonly queries: Redis;
+
+  constructor(private readonly options: RedisStreamOptions) {
+    const common: RedisOptions = {
+      lazyConnect: false,
+      retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 7), 2000),
+    };
+    this.writer = new Redis(options.url, {
+      ...common,
+      enableAutoPipelining: true,
+      enableOfflineQueue: false,
+      // A command in flight when the connection drops is failed, never sent twice.
+      maxRetriesPerRequest: 0,
+      commandTimeout: options.commandTimeoutMs ?? 2000,
+      connectionName: 'auren-writer',
+    }) as ScriptClient;
+    this.writer.defineCommand('aurenAppend', { numberOfKeys: 1, lua: APPEND_SCRIPT });
+    // The blocking reader waits for Redis to come back instead of failing in a loop.
+    this.reader = new Redis(options.url, { ...common, maxRetriesPerRequest: null, connectionName: 'auren-reader' });
+    this.queries = new Redis(options.url, {
+      ...common,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: options.commandTimeoutMs ?? 2000,
+      connectionName: 'auren-queries',
+    });
+    for (const client of [this.writer, this.reader, this.queries]) {
+      // Errors surface through the commands; this only keeps ioredis from printing each retry.
+      client.on('error', () => undefined);
+    }
+  }
+
+  get key(): string {
+    return this.options.key;
+  }
+
+  async append(events: ReadonlyArray<{ event: AgentEvent; dedupe: boolean }>): Promise<AppendOutcome[]> {
+    const args: Array<string | number> = [
+      this.options.maxLen,
+      this.options.dedupeWindowSeconds,
+      `${this.options.key}:dedupe:`,
+    ];
+    for (const { event, dedupe } of events) args.push(dedupe ? event.event_id : '', JSON.stringify(event));
+    let reply: Array<string | number>;
+    try {
+      reply = await this.writer.aurenAppend(this.options.key, ...args);
+    } catch (error) {
+      throw new StreamUnavailableError(`Redis did not confirm the write: ${(error as Error).message}`, { cause: error });
+    }
+    return events.map(({ event }, i) => ({
+      event_id: event.event_id,
+      stream_id: String(reply[i * 2]),
+      duplicate: Number(reply[i * 2 + 1]) === 1,
+    }));
+  }
+
+  async ping(): Promise<void> {
+    await this.queries.ping();
+  }
+
+  async readAfter(after: string, count: number, blockMs: number): Promise<StreamEntry[]> {
+    // Blocking reads get their own connection; a short read must never queue behind one.
+    const reply = (
+      blockMs > 0
+        ? await this.reader.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.options.key, after)
+        : await this.queries.xread('COUNT', count, 'STREAMS', this.options.key, after)
+    ) as Array<[string, RawEntry[]]> | null;
+    return reply?.[0]?.[1].map(toEntry) ?? [];
+  }
+
+  async readBackward(count: number, before?: string): Promise<StreamEntry[]> {
+    const end = before === undefined ? '+' : `(${before}`;
+    const reply = (await this.queries.xrevrange(this.options.key, end, '-', 'COUNT', count)) as RawEntry[];
+    return reply.map(toEntry);
+  }
+
+  async headPosition(): Promise<string> {
+    const reply = (await this.queries.xrevrange(this.options.key, '+', '-', 'COUNT', 1)) as RawEntry[];
+    return reply[0]?.[0] ?? '0-0';
+  }
+
+  /**
+   * Waits until the write and query connections are up, at most `timeoutMs`; resolves either way,
+   * so that a process started before Redis still starts (and answers 503 until Redis is there).
+   */
+  async waitUntilReady(timeoutMs: number): Promise<boolean> {
+    const ready = (client: Redis) =>
+      client.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => client.once('ready', () => resolve()));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    const result = await Promise.race([Promise.all([ready(this.writer), ready(this.queries)]).then(() => true), timeout]);
+    clearTimeout(timer);
+    return result;
+  }
+
+  /** Every reply the callers waited for has arrived by now, so a hard disconnect loses nothing. */
+  close(): void {
+    for (const client of [this.reader, this.writer, this.queries]) client.disconnect();
+  }
+}

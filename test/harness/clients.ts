@@ -1,0 +1,64 @@
+import { io, Socket } from 'socket.io-client';
+import type {
+  ClientToServerEvents,
+  ConnectErrorData,
+  ConnectionEstablishedMessage,
+  HandshakeAuth,
+  ServerToClientEvents,
+  StreamedEvent,
+} from '@auren/contracts';
+import { waitFor } from './wait';
+
+export type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+export interface ConnectedClient {
+  socket: Client;
+  established: ConnectionEstablishedMessage;
+  /** Every stream_event received, in order. */
+  events: StreamedEvent[];
+  /** Waits until at least `count` events arrived. */
+  waitForEvents(count: number, timeoutMs?: number): Promise<StreamedEvent[]>;
+  close(): void;
+}
+
+/** Connects a real socket.io-client; resolves on `connection_established`, rejects with `connect_error` data. */
+export function connectClient(url: string, auth: HandshakeAuth, transports: string[] = ['websocket']): Promise<ConnectedClient> {
+  const socket: Client = io(url, { auth: { ...auth }, transports, reconnection: false, forceNew: true });
+  const events: StreamedEvent[] = [];
+  socket.on('stream_event', (message) => events.push(message.event));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.close();
+      reject(new Error(`no connection_established from ${url} within 10 s`));
+    }, 10_000);
+    socket.once('connect_error', (error: Error & { data?: ConnectErrorData }) => {
+      clearTimeout(timer);
+      socket.close();
+      reject(Object.assign(new Error(error.message), { data: error.data }));
+    });
+    socket.once('connection_established', (established) => {
+      clearTimeout(timer);
+      resolve({
+        socket,
+        established,
+        events,
+        waitForEvents: (count, timeoutMs = 10_000) =>
+          waitFor(() => events.length >= count && events, { timeoutMs, what: `${count} events (have ${events.length})` }),
+        close: () => socket.close(),
+      });
+    });
+  });
+}
+
+/** The `connect_error` data of a handshake expected to fail. */
+export async function refusal(url: string, auth: HandshakeAuth): Promise<ConnectErrorData> {
+  try {
+    const client = await connectClient(url, auth);
+    client.close();
+  } catch (error) {
+    const data = (error as { data?: ConnectErrorData }).data;
+    if (data) return data;
+    throw error;
+  }
+  throw new Error('the handshake was accepted');
+}
