@@ -77,8 +77,14 @@ export class RedisStream implements EventSink, EventLog {
       connectionName: 'auren-writer',
     }) as ScriptClient;
     this.writer.defineCommand('aurenAppend', { numberOfKeys: 1, lua: APPEND_SCRIPT });
-    // The blocking reader waits for Redis to come back instead of failing in a loop.
-    this.reader = new Redis(options.url, { ...common, maxRetriesPerRequest: null, connectionName: 'auren-reader' });
+    // Blocking reads fail as soon as the connection drops; the transport backs off and retries
+    // from its last position, and reports the outage (readiness, logs) meanwhile.
+    this.reader = new Redis(options.url, {
+      ...common,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      connectionName: 'auren-reader',
+    });
     this.queries = new Redis(options.url, {
       ...common,
       enableOfflineQueue: false,
