@@ -2,11 +2,21 @@
 // Compiles apps and libs into dist/ when the sources are newer than the last build (or with
 // --force). Several `npm run start:*` at once share one build through a lock directory.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 if (process.argv.includes('--help')) {
-  console.log('usage: node scripts/build.mjs [--force]\n  compiles apps/ and libs/ into dist/ if sources changed');
+  console.log(
+    'usage: node scripts/build.mjs [--force]\n  compiles apps/ and libs/ into dist/ if sources changed',
+  );
   process.exit(0);
 }
 const root = new URL('..', import.meta.url).pathname;
@@ -22,7 +32,12 @@ function newest(path) {
 }
 const fresh = () =>
   existsSync(stamp) &&
-  statSync(stamp).mtimeMs >= Math.max(...['apps', 'libs', 'tsconfig.json', 'tsconfig.build.json', 'package-lock.json'].map((p) => newest(join(root, p))));
+  statSync(stamp).mtimeMs >=
+    Math.max(
+      ...['apps', 'libs', 'tsconfig.json', 'tsconfig.build.json', 'package-lock.json'].map((p) =>
+        newest(join(root, p)),
+      ),
+    );
 
 const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 function acquire() {
@@ -49,7 +64,11 @@ try {
     rmSync(join(root, 'dist'), { recursive: true, force: true });
     execFileSync(bin('tsc'), ['-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
     execFileSync(bin('tsc-alias'), ['-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
-    cpSync(join(root, 'apps/gateway/src/page/public'), join(root, 'dist/apps/gateway/src/page/public'), { recursive: true });
+    cpSync(
+      join(root, 'apps/gateway/src/page/public'),
+      join(root, 'dist/apps/gateway/src/page/public'),
+      { recursive: true },
+    );
     writeFileSync(stamp, new Date().toISOString());
     process.stderr.write('build: done\n');
   }

@@ -64,7 +64,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
     help: false,
   };
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
+    const arg = argv[i];
     if (arg === '--help' || arg === '-h') {
       options.help = true;
       continue;
@@ -229,7 +229,7 @@ class Stats {
   percentile(p: number): number {
     if (this.latencies.length === 0) return 0;
     const sorted = [...this.latencies].sort((a, b) => a - b);
-    return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+    return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
   }
 }
 

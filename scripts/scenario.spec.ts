@@ -165,7 +165,7 @@ describe('Scenario', () => {
       const cast = new Set(AGENTS.map((a) => a.id));
       for (const session of completedSessions(events)) {
         expect(new Set(session.map((e) => e.source_agent.id)).size).toBe(1);
-        expect(cast.has(session[0]?.source_agent.id as string)).toBe(true);
+        expect(cast.has(session[0]?.source_agent.id)).toBe(true);
         expect(session[0]?.source_agent.role).toBeTruthy();
       }
     });

@@ -46,7 +46,7 @@ export class Prng {
 
   pick<T>(items: readonly T[]): T {
     if (items.length === 0) throw new Error('pick from an empty list');
-    return items[Math.floor(this.next() * items.length)] as T;
+    return items[Math.floor(this.next() * items.length)];
   }
 
   hex(length: number): string {
@@ -208,7 +208,7 @@ export class Scenario {
   next(): ScenarioEvent {
     while (this.active.length < this.concurrency) this.active.push(this.startSession());
     const index = Math.floor(this.rng.next() * this.active.length);
-    const session = this.active[index] as Session;
+    const session = this.active[index];
     const step = session.steps.shift() as Step;
     const event = step({ session, rng: this.rng });
     if (session.steps.length === 0) this.active.splice(index, 1);

@@ -11,7 +11,9 @@ import { waitFor } from './wait';
 const ROOT = join(__dirname, '..', '..');
 
 /** Config for a test: quiet logs, free ports, the harness's Redis unless overridden. */
-export async function testConfig(env: Record<string, string | undefined> = {}): Promise<AurenConfig> {
+export async function testConfig(
+  env: Record<string, string | undefined> = {},
+): Promise<AurenConfig> {
   return loadConfig({
     AUREN_LOG_LEVEL: 'error',
     INGEST_PORT: String(await freePort()),
@@ -29,14 +31,20 @@ export interface RunningApp {
 }
 
 /** Ingest in this process, listening on its configured port. */
-export async function startIngest(config: AurenConfig, streaming?: StreamingModuleOptions): Promise<RunningApp> {
+export async function startIngest(
+  config: AurenConfig,
+  streaming?: StreamingModuleOptions,
+): Promise<RunningApp> {
   const app = await createIngestApp(config, streaming);
   await app.listen(config.ingestPort, '127.0.0.1');
   return { app, url: `http://127.0.0.1:${config.ingestPort}`, close: () => app.close() };
 }
 
 /** A gateway in this process, reading the stream. */
-export async function startGateway(config: AurenConfig, streaming?: StreamingModuleOptions): Promise<RunningApp> {
+export async function startGateway(
+  config: AurenConfig,
+  streaming?: StreamingModuleOptions,
+): Promise<RunningApp> {
   const app = await createGatewayApp(config, streaming);
   await app.listen(config.gatewayPort, '127.0.0.1');
   await app.startAllMicroservices();
@@ -55,7 +63,10 @@ export class AppProcess {
     child.on('exit', (code) => (this.exitCode = code));
   }
 
-  static spawn(app: 'ingest' | 'gateway' | 'all-in-one', env: Record<string, string | undefined>): AppProcess {
+  static spawn(
+    app: 'ingest' | 'gateway' | 'all-in-one',
+    env: Record<string, string | undefined>,
+  ): AppProcess {
     const main = join(ROOT, 'dist', 'apps', app, 'src', 'main.js');
     const child = spawn(process.execPath, [main], {
       cwd: ROOT,
@@ -77,7 +88,8 @@ export class AppProcess {
   async ready(url: string, timeoutMs = 30_000): Promise<void> {
     await waitFor(
       async () => {
-        if (this.exitCode !== undefined) throw new Error(`process exited (${this.exitCode}):\n${this.text}`);
+        if (this.exitCode !== undefined)
+          throw new Error(`process exited (${this.exitCode}):\n${this.text}`);
         const response = await fetch(url).catch(() => undefined);
         return response?.status === 200;
       },
@@ -87,7 +99,10 @@ export class AppProcess {
 
   /** Resolves with the exit code once the process ends. */
   exited(timeoutMs = 15_000): Promise<number | null> {
-    return waitFor(() => (this.exitCode !== undefined ? { code: this.exitCode } : undefined), { timeoutMs, what: 'process exit' }).then((r) => r.code);
+    return waitFor(() => (this.exitCode !== undefined ? { code: this.exitCode } : undefined), {
+      timeoutMs,
+      what: 'process exit',
+    }).then((r) => r.code);
   }
 
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
@@ -98,12 +113,20 @@ export class AppProcess {
 }
 
 /** POSTs JSON and returns status, headers and parsed body. */
-export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
+export async function postJson(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+  };
 }

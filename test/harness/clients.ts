@@ -22,8 +22,17 @@ export interface ConnectedClient {
 }
 
 /** Connects a real socket.io-client; resolves on `connection_established`, rejects with `connect_error` data. */
-export function connectClient(url: string, auth: HandshakeAuth, transports: string[] = ['websocket']): Promise<ConnectedClient> {
-  const socket: Client = io(url, { auth: { ...auth }, transports, reconnection: false, forceNew: true });
+export function connectClient(
+  url: string,
+  auth: HandshakeAuth,
+  transports: string[] = ['websocket'],
+): Promise<ConnectedClient> {
+  const socket: Client = io(url, {
+    auth: { ...auth },
+    transports,
+    reconnection: false,
+    forceNew: true,
+  });
   const events: StreamedEvent[] = [];
   socket.on('stream_event', (message) => events.push(message.event));
   return new Promise((resolve, reject) => {
@@ -43,7 +52,10 @@ export function connectClient(url: string, auth: HandshakeAuth, transports: stri
         established,
         events,
         waitForEvents: (count, timeoutMs = 10_000) =>
-          waitFor(() => events.length >= count && events, { timeoutMs, what: `${count} events (have ${events.length})` }),
+          waitFor(() => events.length >= count && events, {
+            timeoutMs,
+            what: `${count} events (have ${events.length})`,
+          }),
         close: () => socket.close(),
       });
     });

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { pingRedis, RedisServer } from './redis';
 
 declare global {
-  // eslint-disable-next-line no-var
   var __AUREN_REDIS__: RedisServer | undefined;
 }
 
@@ -14,7 +13,9 @@ declare global {
 export default async function globalSetup(): Promise<void> {
   if (process.env.REDIS_URL) {
     await pingRedis(process.env.REDIS_URL).catch((error: Error) => {
-      throw new Error(`REDIS_URL=${process.env.REDIS_URL} does not answer (${error.message}); unset it to let the tests start their own redis-server`);
+      throw new Error(
+        `REDIS_URL=${process.env.REDIS_URL} does not answer (${error.message}); unset it to let the tests start their own redis-server`,
+      );
     });
   } else {
     const server = await RedisServer.start();
@@ -22,5 +23,7 @@ export default async function globalSetup(): Promise<void> {
     process.env.REDIS_URL = server.url;
   }
   process.env.AUREN_TEST_REDIS_URL = process.env.REDIS_URL;
-  execFileSync(process.execPath, [join(__dirname, '..', '..', 'scripts', 'build.mjs')], { stdio: 'inherit' });
+  execFileSync(process.execPath, [join(__dirname, '..', '..', 'scripts', 'build.mjs')], {
+    stdio: 'inherit',
+  });
 }

@@ -11,7 +11,9 @@ const INSTALL_HINT =
 
 function which(binary: string): string | undefined {
   try {
-    return execFileSync('sh', ['-c', `command -v ${binary}`], { encoding: 'utf8' }).trim() || undefined;
+    return (
+      execFileSync('sh', ['-c', `command -v ${binary}`], { encoding: 'utf8' }).trim() || undefined
+    );
   } catch {
     return undefined;
   }
@@ -22,10 +24,19 @@ export function ensureRedisBinary(): string {
   const found = which('redis-server');
   if (found) return found;
   if (process.getuid?.() === 0 && which('apt-get')) {
-    process.stderr.write('test harness: redis-server missing; installing Debian package redis-server ...\n');
-    execFileSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null'], {
-      stdio: 'inherit',
-    });
+    process.stderr.write(
+      'test harness: redis-server missing; installing Debian package redis-server ...\n',
+    );
+    execFileSync(
+      'sh',
+      [
+        '-c',
+        'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null',
+      ],
+      {
+        stdio: 'inherit',
+      },
+    );
     const installed = which('redis-server');
     if (installed) return installed;
   }
@@ -33,7 +44,12 @@ export function ensureRedisBinary(): string {
 }
 
 export async function pingRedis(url: string, timeoutMs = 5000): Promise<void> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: timeoutMs,
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -69,10 +85,26 @@ export class RedisServer {
 
   /** Starts (again) on the same port. */
   async launch(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'no', '--protected-mode', 'no'];
+    const args = [
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      this.dir,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--protected-mode',
+      'no',
+    ];
     const child = spawn(this.binary, args, { stdio: 'ignore' });
     this.child = child;
-    await waitFor(() => pingRedis(this.url, 500).then(() => true), { timeoutMs: 15_000, what: `redis-server on port ${this.port}` });
+    await waitFor(() => pingRedis(this.url, 500).then(() => true), {
+      timeoutMs: 15_000,
+      what: `redis-server on port ${this.port}`,
+    });
   }
 
   /** Stops the server; SIGKILL simulates a crash. */

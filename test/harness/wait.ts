@@ -14,28 +14,35 @@ export async function waitFor<T>(
       lastError = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}` : ''}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
 
+/** Anything with once/off: Node emitters, socket.io-client sockets (whose typed names it accepts). */
 interface Emitter {
-  once(event: string, listener: (...args: never[]) => void): unknown;
-  off(event: string, listener: (...args: never[]) => void): unknown;
+  once: (event: never, listener: never) => unknown;
+  off: (event: never, listener: never) => unknown;
 }
 
 /** The next `event` from an emitter (socket.io-client socket, child process...). */
-export function nextEvent<T = unknown>(emitter: Emitter, event: string, timeoutMs = 10_000): Promise<T> {
+export function nextEvent<T = unknown>(
+  emitter: Emitter,
+  event: string,
+  timeoutMs = 10_000,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const listener = (value: T) => {
       clearTimeout(timer);
       resolve(value);
     };
     const timer = setTimeout(() => {
-      emitter.off(event, listener as never);
+      emitter.off(event as never, listener as never);
       reject(new Error(`timed out after ${timeoutMs} ms waiting for "${event}"`));
     }, timeoutMs);
-    emitter.once(event, listener as never);
+    emitter.once(event as never, listener as never);
   });
 }

@@ -42,7 +42,11 @@ describe('Gateway over Socket.IO with a real Redis', () => {
   const ids = (events: StreamedEvent[]) => events.map((e) => e.event_id);
 
   beforeAll(async () => {
-    config = await testConfig({ AUREN_JWT_SECRET: SECRET, AUREN_MAX_CONNECTIONS_PER_USER: '8', AUREN_CLIENT_MESSAGES_PER_MINUTE: '20' });
+    config = await testConfig({
+      AUREN_JWT_SECRET: SECRET,
+      AUREN_MAX_CONNECTIONS_PER_USER: '8',
+      AUREN_CLIENT_MESSAGES_PER_MINUTE: '20',
+    });
     ingest = await startIngest(config);
     gateway = await startGateway(config);
   });
@@ -55,7 +59,11 @@ describe('Gateway over Socket.IO with a real Redis', () => {
   });
 
   it('answers the handshake with connection_established', async () => {
-    const client = await connect({ token: 'test-token-123', agent_filter: ['neuroscientist'], performance_threshold: 0.5 });
+    const client = await connect({
+      token: 'test-token-123',
+      agent_filter: ['neuroscientist'],
+      performance_threshold: 0.5,
+    });
     expect(client.established).toMatchObject({
       type: 'connection_established',
       user_id: 'test_user',
@@ -72,12 +80,22 @@ describe('Gateway over Socket.IO with a real Redis', () => {
     const neuro = await connect({ token: 'test-b', agent_filter: ['neuroscientist'] });
     const confident = await connect({ token: 'test-c', performance_threshold: 0.8 });
     const llm = await connect({ token: 'test-d', subscriptions: ['llm_usage', 'tool_usage'] });
-    const perf = await connect({ token: 'test-e', subscriptions: ['agent_performance'], agent_filter: ['coach', 'neuroscientist'] });
+    const perf = await connect({
+      token: 'test-e',
+      subscriptions: ['agent_performance'],
+      agent_filter: ['coach', 'neuroscientist'],
+    });
 
     const events = [
       ev('neuroscientist'),
-      ev('coach', { event_type: 'llm_call', performance_metrics: { confidence_score: 0.9, tokens_used: 10 } }),
-      ev('neuroscientist', { event_type: 'llm_call', performance_metrics: { confidence_score: 0.5 } }),
+      ev('coach', {
+        event_type: 'llm_call',
+        performance_metrics: { confidence_score: 0.9, tokens_used: 10 },
+      }),
+      ev('neuroscientist', {
+        event_type: 'llm_call',
+        performance_metrics: { confidence_score: 0.5 },
+      }),
       ev('nutritionist', { event_type: 'tool_usage' }),
       ev('coach', { event_type: 'memory_tier_access', performance_metrics: { latency_ms: 3 } }),
     ];
@@ -99,9 +117,17 @@ describe('Gateway over Socket.IO with a real Redis', () => {
     const alice = await connect({ token: token({ sub: 'alice' }) });
     const admin = await connect({ token: token({ sub: 'root', permissions: ['all'] }) });
     const onlyCoach = await connect({ token: token({ sub: 'carol', permissions: ['coach'] }) });
-    const mine = await connect({ token: token({ sub: 'alice' }), subscriptions: ['user_specific'] });
+    const mine = await connect({
+      token: token({ sub: 'alice' }),
+      subscriptions: ['user_specific'],
+    });
 
-    const events = [ev('coach', { user_id: 'alice' }), ev('coach', { user_id: 'bob' }), ev('neuroscientist'), ev('coach')];
+    const events = [
+      ev('coach', { user_id: 'alice' }),
+      ev('coach', { user_id: 'bob' }),
+      ev('neuroscientist'),
+      ev('coach'),
+    ];
     await publish(events);
     await admin.waitForEvents(4);
     for (const c of [alice, admin, onlyCoach, mine]) await settle(c.socket);
@@ -114,12 +140,34 @@ describe('Gateway over Socket.IO with a real Redis', () => {
   describe('refused handshakes', () => {
     it.each([
       ['no token', {}, 'AUTH_REQUIRED'],
-      ['a bad signature', { token: jwt.sign({ sub: 'x', exp: 9e9 }, 'wrong-secret-wrong-secret-wrong-secret') }, 'AUTH_FAILED'],
-      ['alg none', { token: `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: 'x', permissions: ['all'] })}.` }, 'AUTH_FAILED'],
-      ['an expired token', { token: token({ sub: 'x', exp: Math.floor(Date.now() / 1000) - 10 }, {}) }, 'TOKEN_EXPIRED'],
-      ['an unknown subscription', { token: 'test-token', subscriptions: ['everything'] }, 'BAD_HANDSHAKE'],
+      [
+        'a bad signature',
+        { token: jwt.sign({ sub: 'x', exp: 9e9 }, 'wrong-secret-wrong-secret-wrong-secret') },
+        'AUTH_FAILED',
+      ],
+      [
+        'alg none',
+        {
+          token: `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: 'x', permissions: ['all'] })}.`,
+        },
+        'AUTH_FAILED',
+      ],
+      [
+        'an expired token',
+        { token: token({ sub: 'x', exp: Math.floor(Date.now() / 1000) - 10 }, {}) },
+        'TOKEN_EXPIRED',
+      ],
+      [
+        'an unknown subscription',
+        { token: 'test-token', subscriptions: ['everything'] },
+        'BAD_HANDSHAKE',
+      ],
       ['a threshold above 1', { token: 'test-token', performance_threshold: 2 }, 'BAD_HANDSHAKE'],
-      ['a malformed resume_from', { token: 'test-token', resume_from: 'yesterday' }, 'BAD_HANDSHAKE'],
+      [
+        'a malformed resume_from',
+        { token: 'test-token', resume_from: 'yesterday' },
+        'BAD_HANDSHAKE',
+      ],
     ])('%s', async (_name, auth, code) => {
       const data = await refusal(gateway.url, auth);
       expect(data.code).toBe(code);
@@ -134,17 +182,23 @@ describe('Gateway over Socket.IO with a real Redis', () => {
       const gone = nextEvent(held[0].socket, 'disconnect');
       held[0].close();
       await gone;
-      await waitFor(async () => (await connect(dave()).catch(() => undefined)) !== undefined, { what: 'a free slot' });
+      await waitFor(async () => (await connect(dave()).catch(() => undefined)) !== undefined, {
+        what: 'a free slot',
+      });
     });
   });
 
   describe('client messages', () => {
     it('subscribe: confirms a known subscription and starts delivering it; refuses an unknown one', async () => {
       const client = await connect({ token: 'test-token', subscriptions: ['tool_usage'] });
-      const bad = (await client.socket.timeout(5000).emitWithAck('subscribe', { subscription: 'nope' })) as ErrorMessage;
+      const bad = (await client.socket
+        .timeout(5000)
+        .emitWithAck('subscribe', { subscription: 'nope' })) as ErrorMessage;
       expect(bad).toMatchObject({ type: 'error', code: 'UNKNOWN_SUBSCRIPTION' });
       const confirmed = nextEvent(client.socket, 'subscription_confirmed');
-      const ack = await client.socket.timeout(5000).emitWithAck('subscribe', { subscription: 'llm_usage' });
+      const ack = await client.socket
+        .timeout(5000)
+        .emitWithAck('subscribe', { subscription: 'llm_usage' });
       expect(ack).toEqual({ type: 'subscription_confirmed', subscription: 'llm_usage' });
       expect(await confirmed).toEqual(ack);
       const [llm] = [ev('x', { event_type: 'llm_call' })];
@@ -153,17 +207,32 @@ describe('Gateway over Socket.IO with a real Redis', () => {
     });
 
     it('unsubscribe and filter_update change what arrives', async () => {
-      const client = await connect({ token: 'test-token', subscriptions: ['all_events', 'llm_usage'] });
-      expect(await client.socket.timeout(5000).emitWithAck('unsubscribe', { subscription: 'all_events' })).toEqual({
+      const client = await connect({
+        token: 'test-token',
+        subscriptions: ['all_events', 'llm_usage'],
+      });
+      expect(
+        await client.socket
+          .timeout(5000)
+          .emitWithAck('unsubscribe', { subscription: 'all_events' }),
+      ).toEqual({
         type: 'unsubscription_confirmed',
         subscription: 'all_events',
       });
-      expect(await client.socket.timeout(5000).emitWithAck('filter_update', { agent_filter: ['a2'], performance_threshold: 0.3 })).toEqual({
+      expect(
+        await client.socket
+          .timeout(5000)
+          .emitWithAck('filter_update', { agent_filter: ['a2'], performance_threshold: 0.3 }),
+      ).toEqual({
         type: 'filter_updated',
         agent_filter: ['a2'],
         performance_threshold: 0.3,
       });
-      const events = [ev('a1', { event_type: 'llm_call' }), ev('a2', { event_type: 'tool_usage' }), ev('a2', { event_type: 'llm_call' })];
+      const events = [
+        ev('a1', { event_type: 'llm_call' }),
+        ev('a2', { event_type: 'tool_usage' }),
+        ev('a2', { event_type: 'llm_call' }),
+      ];
       await publish(events);
       await client.waitForEvents(1);
       await settle(client.socket);
@@ -172,13 +241,17 @@ describe('Gateway over Socket.IO with a real Redis', () => {
 
     it('get_recent: refuses a limit of 10^6, returns the newest matching events oldest first', async () => {
       const client = await connect({ token: 'test-token', agent_filter: ['historian'] });
-      const bad = (await client.socket.timeout(5000).emitWithAck('get_recent', { limit: 1_000_000 })) as ErrorMessage;
+      const bad = (await client.socket
+        .timeout(5000)
+        .emitWithAck('get_recent', { limit: 1_000_000 })) as ErrorMessage;
       expect(bad).toMatchObject({ type: 'error', code: 'LIMIT_OUT_OF_RANGE' });
       expect(bad.message).toContain('1000');
       const events = Array.from({ length: 6 }, (_, i) => ev(i % 2 ? 'historian' : 'other'));
       await publish(events);
       await client.waitForEvents(3);
-      const reply = (await client.socket.timeout(5000).emitWithAck('get_recent', { limit: 2 })) as RecentEventsMessage;
+      const reply = (await client.socket
+        .timeout(5000)
+        .emitWithAck('get_recent', { limit: 2 })) as RecentEventsMessage;
       expect(reply.type).toBe('recent_events');
       expect(reply.count).toBe(2);
       expect(ids(reply.events)).toEqual([events[3].event_id, events[5].event_id]);
@@ -186,7 +259,10 @@ describe('Gateway over Socket.IO with a real Redis', () => {
 
     it('ping answers pong with the server time', async () => {
       const client = await connect({ token: 'test-token' });
-      const reply = (await client.socket.timeout(5000).emitWithAck('ping', {})) as { type: string; server_time: string };
+      const reply = (await client.socket.timeout(5000).emitWithAck('ping', {})) as {
+        type: string;
+        server_time: string;
+      };
       expect(reply.type).toBe('pong');
       expect(Date.parse(reply.server_time)).not.toBeNaN();
     });
@@ -213,9 +289,17 @@ describe('Gateway over Socket.IO with a real Redis', () => {
 
       const missed = Array.from({ length: 30 }, (_, i) => ev(i % 3 ? 'resumer' : 'someone-else'));
       await publish(missed);
-      const again = await connect({ token: 'test-token', agent_filter: ['resumer'], resume_from: last.stream_id });
+      const again = await connect({
+        token: 'test-token',
+        agent_filter: ['resumer'],
+        resume_from: last.stream_id,
+      });
       const expected = missed.filter((e) => e.source_agent.id === 'resumer').map((e) => e.event_id);
-      expect(again.established.resume).toEqual({ recovered: true, replayed: expected.length, from: last.stream_id });
+      expect(again.established.resume).toEqual({
+        recovered: true,
+        replayed: expected.length,
+        from: last.stream_id,
+      });
       const live = ev('resumer');
       await publish([live]);
       await again.waitForEvents(expected.length + 1);
@@ -253,7 +337,9 @@ describe('Gateway in production mode', () => {
     try {
       const refused = await refusal(gateway.url, { token: 'test-token-123' });
       expect(refused.code).toBe('AUTH_FAILED');
-      expect((await refusal(gateway.url, { token: token({ sub: 'x' }, {}) })).code).toBe('AUTH_FAILED');
+      expect((await refusal(gateway.url, { token: token({ sub: 'x' }, {}) })).code).toBe(
+        'AUTH_FAILED',
+      );
       const client = await connectClient(gateway.url, { token: token({ sub: 'erin' }) });
       expect(client.established.user_id).toBe('erin');
       client.close();

@@ -7,7 +7,12 @@ import { RedisServer } from '../harness/redis';
 const event = (over: Record<string, unknown> = {}) => ({
   event_type: 'llm_call',
   source_agent: { id: 'neuroscientist', role: 'Neuroscientist' },
-  performance_metrics: { latency_ms: 120, tokens_used: 300, token_cost: 0.002, confidence_score: 0.9 },
+  performance_metrics: {
+    latency_ms: 120,
+    tokens_used: 300,
+    token_cost: 0.002,
+    confidence_score: 0.9,
+  },
   ...over,
 });
 
@@ -27,7 +32,8 @@ describe('Ingest over HTTP with a real Redis', () => {
     redis.disconnect();
   });
 
-  const post = (body: unknown, headers?: Record<string, string>) => postJson(`${ingest.url}/v1/events`, body, headers);
+  const post = (body: unknown, headers?: Record<string, string>) =>
+    postJson(`${ingest.url}/v1/events`, body, headers);
   const streamLength = () => redis.xlen(key);
 
   it('answers 202 with the stream position and writes readable canonical JSON', async () => {
@@ -35,12 +41,31 @@ describe('Ingest over HTTP with a real Redis', () => {
     const reply = await post(event({ event_id: 'evt-happy-1', user_id: 'alice' }));
     expect(reply.status).toBe(202);
     expect(reply.body).toMatchObject({ accepted: 1, event_id: 'evt-happy-1', duplicate: false });
-    const [[id, fields]] = (await redis.xrange(key, reply.body.stream_id as string, reply.body.stream_id as string)) as [string, string[]][];
+    const [[id, fields]] = (await redis.xrange(
+      key,
+      reply.body.stream_id as string,
+      reply.body.stream_id as string,
+    )) as [string, string[]][];
     expect(id).toBe(reply.body.stream_id);
     expect(fields[0]).toBe('event');
     const stored = JSON.parse(fields[1]) as Record<string, unknown>;
-    expect(Object.keys(stored)).toEqual(['event_id', 'event_type', 'timestamp', 'received_at', 'user_id', 'source_agent', 'payload', 'metadata', 'performance_metrics']);
-    expect(stored).toMatchObject({ event_id: 'evt-happy-1', user_id: 'alice', payload: {}, metadata: {} });
+    expect(Object.keys(stored)).toEqual([
+      'event_id',
+      'event_type',
+      'timestamp',
+      'received_at',
+      'user_id',
+      'source_agent',
+      'payload',
+      'metadata',
+      'performance_metrics',
+    ]);
+    expect(stored).toMatchObject({
+      event_id: 'evt-happy-1',
+      user_id: 'alice',
+      payload: {},
+      metadata: {},
+    });
     expect(await streamLength()).toBe(before + 1);
   });
 
@@ -49,20 +74,51 @@ describe('Ingest over HTTP with a real Redis', () => {
     const before = await streamLength();
     const second = await post(event({ event_id: 'evt-dup-1', payload: { different: true } }));
     expect(second.status).toBe(202);
-    expect(second.body).toMatchObject({ accepted: 0, duplicate: true, stream_id: first.body.stream_id });
+    expect(second.body).toMatchObject({
+      accepted: 0,
+      duplicate: true,
+      stream_id: first.body.stream_id,
+    });
     expect(await streamLength()).toBe(before);
   });
 
   describe('bad input gets a clear error and writes nothing', () => {
-    const cases: Array<[string, () => Promise<{ status: number; body: Record<string, unknown> }>, number, string]> = [
+    const cases: Array<
+      [string, () => Promise<{ status: number; body: Record<string, unknown> }>, number, string]
+    > = [
       ['malformed JSON', () => post('{"event_type": "llm_call", '), 400, 'malformed JSON'],
       ['wrong types', () => post(event({ event_type: 42, payload: [1, 2] })), 400, 'event_type'],
-      ['missing source_agent.id', () => post(event({ source_agent: { role: 'x' } })), 400, 'source_agent.id'],
-      ['unknown event_type', () => post(event({ event_type: 'agent_sneezed' })), 400, 'agent_execution_started'],
-      ['an id over 128 characters', () => post(event({ source_agent: { id: 'a'.repeat(129) } })), 400, 'source_agent.id'],
-      ['a trace_id over 128 characters', () => post(event({ trace_id: 't'.repeat(129) })), 400, 'trace_id'],
+      [
+        'missing source_agent.id',
+        () => post(event({ source_agent: { role: 'x' } })),
+        400,
+        'source_agent.id',
+      ],
+      [
+        'unknown event_type',
+        () => post(event({ event_type: 'agent_sneezed' })),
+        400,
+        'agent_execution_started',
+      ],
+      [
+        'an id over 128 characters',
+        () => post(event({ source_agent: { id: 'a'.repeat(129) } })),
+        400,
+        'source_agent.id',
+      ],
+      [
+        'a trace_id over 128 characters',
+        () => post(event({ trace_id: 't'.repeat(129) })),
+        400,
+        'trace_id',
+      ],
       ['nesting over 32', () => post(event({ payload: nested(33) })), 400, 'payload'],
-      ['confidence over 1', () => post(event({ performance_metrics: { confidence_score: 1.5 } })), 400, 'performance_metrics.confidence_score'],
+      [
+        'confidence over 1',
+        () => post(event({ performance_metrics: { confidence_score: 1.5 } })),
+        400,
+        'performance_metrics.confidence_score',
+      ],
       ['a non-JSON media type', () => fetchText('text/plain', 'hello'), 415, 'application/json'],
     ];
     it.each(cases)('%s', async (_name, send, status, mention) => {
@@ -76,7 +132,9 @@ describe('Ingest over HTTP with a real Redis', () => {
 
     it('names the field in details', async () => {
       const reply = await post(event({ source_agent: {} }));
-      expect(reply.body.details).toEqual([{ field: 'source_agent.id', message: expect.stringContaining('source_agent.id') }]);
+      expect(reply.body.details).toEqual([
+        { field: 'source_agent.id', message: expect.stringContaining('source_agent.id') },
+      ]);
     });
 
     it('lists the allowed event types for an unknown one', async () => {
@@ -102,7 +160,9 @@ describe('Ingest over HTTP with a real Redis', () => {
 
     it('refuses a batch of 1,001 events', async () => {
       const before = await streamLength();
-      const reply = await postJson(`${ingest.url}/v1/events/batch`, { events: Array.from({ length: 1001 }, () => event()) });
+      const reply = await postJson(`${ingest.url}/v1/events/batch`, {
+        events: Array.from({ length: 1001 }, () => event()),
+      });
       expect(reply.status).toBe(400);
       expect(reply.body.message).toContain('1000');
       expect(await streamLength()).toBe(before);
@@ -111,7 +171,12 @@ describe('Ingest over HTTP with a real Redis', () => {
     it('refuses a whole batch when one event is bad, naming index and field', async () => {
       const before = await streamLength();
       const reply = await postJson(`${ingest.url}/v1/events/batch`, {
-        events: [event(), event(), event({ source_agent: { id: '' } }), event({ event_type: 'bogus' })],
+        events: [
+          event(),
+          event(),
+          event({ source_agent: { id: '' } }),
+          event({ event_type: 'bogus' }),
+        ],
       });
       expect(reply.status).toBe(400);
       expect(reply.body.details).toEqual([
@@ -128,9 +193,17 @@ describe('Ingest over HTTP with a real Redis', () => {
       events: [event({ event_id: 'b-1' }), event({ event_id: 'b-2' }), event({ event_id: 'b-1' })],
     });
     expect(reply.status).toBe(202);
-    const results = reply.body.results as Array<{ event_id: string; stream_id: string; duplicate: boolean }>;
+    const results = reply.body.results as Array<{
+      event_id: string;
+      stream_id: string;
+      duplicate: boolean;
+    }>;
     expect(reply.body.accepted).toBe(2);
-    expect(results.map((r) => [r.event_id, r.duplicate])).toEqual([['b-1', false], ['b-2', false], ['b-1', true]]);
+    expect(results.map((r) => [r.event_id, r.duplicate])).toEqual([
+      ['b-1', false],
+      ['b-2', false],
+      ['b-1', true],
+    ]);
     expect(results[2].stream_id).toBe(results[0].stream_id);
     expect(await streamLength()).toBe(before + 2);
   });
@@ -143,15 +216,23 @@ describe('Ingest over HTTP with a real Redis', () => {
     expect(metrics).toMatch(/auren_ingest_requests_rejected_total\{reason="validation"\} \d+/);
     expect(metrics).toMatch(/auren_ingest_requests_rejected_total\{reason="too_large"\} 1/);
     expect(metrics).toContain('auren_ingest_backend_write_seconds_bucket');
-    const docs = (await (await fetch(`${ingest.url}/docs-json`)).json()) as { paths: Record<string, unknown> };
-    expect(Object.keys(docs.paths)).toEqual(expect.arrayContaining(['/v1/events', '/v1/events/batch']));
+    const docs = (await (await fetch(`${ingest.url}/docs-json`)).json()) as {
+      paths: Record<string, unknown>;
+    };
+    expect(Object.keys(docs.paths)).toEqual(
+      expect.arrayContaining(['/v1/events', '/v1/events/batch']),
+    );
     const ui = await fetch(`${ingest.url}/docs`);
     expect(ui.status).toBe(200);
     expect(await ui.text()).toContain('swagger');
   });
 
   async function fetchText(type: string, body: string) {
-    const response = await fetch(`${ingest.url}/v1/events`, { method: 'POST', headers: { 'content-type': type }, body });
+    const response = await fetch(`${ingest.url}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': type },
+      body,
+    });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   }
 });
@@ -163,7 +244,11 @@ describe('Ingest credentials in production mode', () => {
   let key: string;
 
   beforeAll(async () => {
-    const config = await testConfig({ NODE_ENV: 'production', AUREN_JWT_SECRET: secret, AUREN_API_KEYS: 'ingest-key-0123456789:carol' });
+    const config = await testConfig({
+      NODE_ENV: 'production',
+      AUREN_JWT_SECRET: secret,
+      AUREN_API_KEYS: 'ingest-key-0123456789:carol',
+    });
     key = config.stream.key;
     ingest = await startIngest(config);
     redis = new Redis(process.env.AUREN_TEST_REDIS_URL as string);
@@ -173,7 +258,8 @@ describe('Ingest credentials in production mode', () => {
     redis.disconnect();
   });
 
-  const post = (headers: Record<string, string>, body: unknown = event({ user_id: 'mallory' })) => postJson(`${ingest.url}/v1/events`, body, headers);
+  const post = (headers: Record<string, string>, body: unknown = event({ user_id: 'mallory' })) =>
+    postJson(`${ingest.url}/v1/events`, body, headers);
 
   it('refuses a missing credential and a test key with 401, writing nothing', async () => {
     expect((await post({})).status).toBe(401);
@@ -184,7 +270,9 @@ describe('Ingest credentials in production mode', () => {
   });
 
   it('writes the user a JWT is bound to, whatever the event says', async () => {
-    const token = jwt.sign({ sub: 'alice', exp: Math.floor(Date.now() / 1000) + 60 }, secret, { algorithm: 'HS256' });
+    const token = jwt.sign({ sub: 'alice', exp: Math.floor(Date.now() / 1000) + 60 }, secret, {
+      algorithm: 'HS256',
+    });
     const reply = await post({ authorization: `Bearer ${token}` });
     expect(reply.status).toBe(202);
     const [[, fields]] = (await redis.xrange(key, '-', '+')) as [string, string[]][];
@@ -199,7 +287,11 @@ describe('Ingest credentials in production mode', () => {
   });
 
   it('refuses a JWT with a bad signature', async () => {
-    const token = jwt.sign({ sub: 'alice', exp: Math.floor(Date.now() / 1000) + 60 }, 'another-secret-another-secret-another', { algorithm: 'HS256' });
+    const token = jwt.sign(
+      { sub: 'alice', exp: Math.floor(Date.now() / 1000) + 60 },
+      'another-secret-another-secret-another',
+      { algorithm: 'HS256' },
+    );
     expect((await post({ authorization: `Bearer ${token}` })).status).toBe(401);
   });
 });
@@ -212,7 +304,9 @@ describe('Ingest when the stream backend is down', () => {
     const redis = new Redis(server.url, { lazyConnect: true });
     redis.on('error', () => undefined);
     try {
-      expect((await postJson(`${ingest.url}/v1/events`, event({ event_id: 'before-crash' }))).status).toBe(202);
+      expect(
+        (await postJson(`${ingest.url}/v1/events`, event({ event_id: 'before-crash' }))).status,
+      ).toBe(202);
       await server.stop('SIGKILL');
 
       const refused = await postJson(`${ingest.url}/v1/events`, event({ event_id: 'while-down' }));
@@ -226,7 +320,9 @@ describe('Ingest when the stream backend is down', () => {
       const after = await postJson(`${ingest.url}/v1/events`, event({ event_id: 'after-restart' }));
       expect(after.status).toBe(202);
       await redis.connect();
-      const ids = ((await redis.xrange(config.stream.key, '-', '+')) as [string, string[]][]).map(([, f]) => (JSON.parse(f[1]) as { event_id: string }).event_id);
+      const ids = ((await redis.xrange(config.stream.key, '-', '+')) as [string, string[]][]).map(
+        ([, f]) => (JSON.parse(f[1]) as { event_id: string }).event_id,
+      );
       expect(ids).toEqual(['after-restart']);
     } finally {
       redis.disconnect();
@@ -250,7 +346,10 @@ describe('Ingest when the stream backend is down', () => {
 
 async function waitForStatus(url: string, status: number): Promise<void> {
   const { waitFor } = await import('../harness/wait');
-  await waitFor(async () => (await fetch(url)).status === status, { timeoutMs: 15_000, what: `${url} → ${status}` });
+  await waitFor(async () => (await fetch(url)).status === status, {
+    timeoutMs: 15_000,
+    what: `${url} → ${status}`,
+  });
 }
 
 function nested(depth: number): Record<string, unknown> {

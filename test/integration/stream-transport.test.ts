@@ -3,7 +3,12 @@ import { EventPattern, Payload } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import type { INestMicroservice } from '@nestjs/common';
 import type { AgentEvent, StreamedEvent } from '@auren/contracts';
-import { EventLog, RedisStream, STREAM_EVENT_PATTERN, StreamTransportStrategy } from '@auren/streaming';
+import {
+  EventLog,
+  RedisStream,
+  STREAM_EVENT_PATTERN,
+  StreamTransportStrategy,
+} from '@auren/streaming';
 import { RedisServer } from '../harness/redis';
 import { waitFor } from '../harness/wait';
 
@@ -51,7 +56,12 @@ describe(StreamTransportStrategy.name, () => {
 
   beforeAll(async () => {
     server = await RedisServer.start();
-    const options = { url: server.url, key: 'transport:events', maxLen: 10_000, dedupeWindowSeconds: 60 };
+    const options = {
+      url: server.url,
+      key: 'transport:events',
+      maxLen: 10_000,
+      dedupeWindowSeconds: 60,
+    };
     stream = new RedisStream(options);
     writer = new RedisStream(options);
     await writer.waitUntilReady(5000);
@@ -72,7 +82,9 @@ describe(StreamTransportStrategy.name, () => {
   });
 
   it('starts at the live end and hands each new event to the @EventPattern handler, in order, with its stream_id', async () => {
-    const outcomes = await writer.append(['t-1', 't-2', 't-3'].map((id) => ({ event: event(id), dedupe: true })));
+    const outcomes = await writer.append(
+      ['t-1', 't-2', 't-3'].map((id) => ({ event: event(id), dedupe: true })),
+    );
     await waitFor(() => received.length >= 3, { what: '3 events' });
     expect(received.map((e) => e.event_id)).toEqual(['t-1', 't-2', 't-3']);
     expect(received.map((e) => e.stream_id)).toEqual(outcomes.map((o) => o.stream_id));
@@ -95,7 +107,10 @@ describe(StreamTransportStrategy.name, () => {
     received.length = 0;
     // The new server is empty: its first ids are still after the old position (same clock).
     await writer.append([{ event: event('after-restart'), dedupe: true }]);
-    await waitFor(() => received.length >= 1, { timeoutMs: 15_000, what: 'an event after the restart' });
+    await waitFor(() => received.length >= 1, {
+      timeoutMs: 15_000,
+      what: 'an event after the restart',
+    });
     expect(received.map((e) => e.event_id)).toEqual(['after-restart']);
   });
 });

@@ -13,7 +13,10 @@ async function bootstrap(): Promise<void> {
   const logger = new Logger('AllInOne');
   const streaming: StreamingModuleOptions = {};
   if (config.stream.backend === 'memory') {
-    streaming.shared = new MemoryStream(config.stream.memoryMaxLen, config.stream.dedupeWindowSeconds * 1000);
+    streaming.shared = new MemoryStream(
+      config.stream.memoryMaxLen,
+      config.stream.dedupeWindowSeconds * 1000,
+    );
     logger.warn(
       `Using the in-memory stream (no REDIS_URL): events live in this process only and are lost when it stops. Set REDIS_URL=redis://127.0.0.1:6379 for a durable stream.`,
     );

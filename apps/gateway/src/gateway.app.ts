@@ -14,12 +14,19 @@ export async function createGatewayApp(
   config: AurenConfig,
   streaming: StreamingModuleOptions = {},
 ): Promise<NestFastifyApplication> {
-  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config, streaming), new FastifyAdapter(), {
-    logger: logLevels(config.logLevel),
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    GatewayModule.forRoot(config, streaming),
+    new FastifyAdapter(),
+    {
+      logger: logLevels(config.logLevel),
+    },
+  );
   app.useWebSocketAdapter(new AurenIoAdapter(app, config));
   app.useGlobalFilters(new HttpErrorFilter());
-  app.connectMicroservice({ strategy: app.get(StreamTransportStrategy) }, { inheritAppConfig: false });
+  app.connectMicroservice(
+    { strategy: app.get(StreamTransportStrategy) },
+    { inheritAppConfig: false },
+  );
   app.enableShutdownHooks();
   return app;
 }

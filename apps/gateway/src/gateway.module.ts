@@ -2,7 +2,13 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AuthModule } from '@auren/auth';
 import { AurenConfig, AurenConfigModule } from '@auren/config';
 import { HealthModule, MetricsModule } from '@auren/platform';
-import { EVENT_LOG, EventLog, StreamingModule, StreamingModuleOptions, StreamTransportStrategy } from '@auren/streaming';
+import {
+  EVENT_LOG,
+  EventLog,
+  StreamingModule,
+  StreamingModuleOptions,
+  StreamTransportStrategy,
+} from '@auren/streaming';
 import { ConnectionsModule } from './connections/connections.module';
 import { DeliveryModule } from './delivery/delivery.module';
 import { PageController } from './page/page.controller';

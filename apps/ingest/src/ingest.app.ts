@@ -14,10 +14,14 @@ export async function createIngestApp(
   streaming: StreamingModuleOptions = {},
 ): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({ bodyLimit: EVENT_LIMITS.maxBodyBytes, trustProxy: true });
-  const app = await NestFactory.create<NestFastifyApplication>(IngestModule.forRoot(config, streaming), adapter, {
-    logger: logLevels(config.logLevel),
-    bufferLogs: false,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    IngestModule.forRoot(config, streaming),
+    adapter,
+    {
+      logger: logLevels(config.logLevel),
+      bufferLogs: false,
+    },
+  );
   const metrics = app.get(IngestMetrics);
   app.useGlobalFilters(new HttpErrorFilter((reason) => metrics.reject(reason)));
   // Only JSON is an event: without this, Fastify would hand text/plain bodies to the handler.
@@ -28,7 +32,9 @@ export async function createIngestApp(
     app,
     new DocumentBuilder()
       .setTitle('AUREN Realtime ingest')
-      .setDescription('Publish agent events into the AUREN stream. Wire contract: docs/contract.md.')
+      .setDescription(
+        'Publish agent events into the AUREN stream. Wire contract: docs/contract.md.',
+      )
       .setVersion('1')
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key or JWT' })
       .build(),

@@ -15,7 +15,10 @@ export class IngestModule {
         StreamingModule.forRoot(streaming),
         AuthModule,
         MetricsModule,
-        HealthModule.forRoot({ inject: [EVENT_SINK], useFactory: (sink: EventSink) => () => sink.ping() }),
+        HealthModule.forRoot({
+          inject: [EVENT_SINK],
+          useFactory: (sink: EventSink) => () => sink.ping(),
+        }),
         EventsModule,
       ],
     };

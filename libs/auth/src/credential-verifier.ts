@@ -22,11 +22,25 @@ export class CredentialVerifier {
   /** `Authorization` header of an ingest request. Development mode lets a missing one through. */
   verifyIngest(authorization: string | undefined): AuthResult {
     if (!authorization) {
-      if (this.config.production) return new AuthFailure('AUTH_REQUIRED', 'an Authorization: Bearer <api key or JWT> header is required');
-      return { userId: ANONYMOUS_USER_ID, kind: 'anonymous', boundToUser: false, seesAllUsers: true, allowedAgents: null };
+      if (this.config.production)
+        return new AuthFailure(
+          'AUTH_REQUIRED',
+          'an Authorization: Bearer <api key or JWT> header is required',
+        );
+      return {
+        userId: ANONYMOUS_USER_ID,
+        kind: 'anonymous',
+        boundToUser: false,
+        seesAllUsers: true,
+        allowedAgents: null,
+      };
     }
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    if (!match) return new AuthFailure('AUTH_FAILED', 'the Authorization header must be "Bearer <api key or JWT>"');
+    if (!match)
+      return new AuthFailure(
+        'AUTH_FAILED',
+        'the Authorization header must be "Bearer <api key or JWT>"',
+      );
     const token = match[1];
     if (this.apiKeys.has(token)) {
       const userId = this.apiKeys.get(token);
@@ -47,7 +61,8 @@ export class CredentialVerifier {
     if (token === undefined || token === null || token === '') {
       return new AuthFailure('AUTH_REQUIRED', 'auth.token is required in the handshake');
     }
-    if (typeof token !== 'string') return new AuthFailure('AUTH_FAILED', 'auth.token must be a string');
+    if (typeof token !== 'string')
+      return new AuthFailure('AUTH_FAILED', 'auth.token must be a string');
     if (isTestToken(token)) return this.testPrincipal();
     return this.verifyJwt(token);
   }
@@ -82,24 +97,37 @@ export class CredentialVerifier {
       key = jwtPublicKey;
       algorithm = jwtPublicAlgorithm;
     } else {
-      return new AuthFailure('AUTH_FAILED', `JWT algorithm ${String(decoded.header.alg)} is not accepted`);
+      return new AuthFailure(
+        'AUTH_FAILED',
+        `JWT algorithm ${String(decoded.header.alg)} is not accepted`,
+      );
     }
     let claims: jwt.JwtPayload;
     try {
       claims = jwt.verify(token, key, { algorithms: [algorithm] }) as jwt.JwtPayload;
     } catch (error) {
-      if (error instanceof jwt.TokenExpiredError) return new AuthFailure('TOKEN_EXPIRED', 'the token has expired');
+      if (error instanceof jwt.TokenExpiredError)
+        return new AuthFailure('TOKEN_EXPIRED', 'the token has expired');
       return new AuthFailure('AUTH_FAILED', 'the token signature or claims are invalid');
     }
     if (this.config.production && typeof claims.exp !== 'number') {
-      return new AuthFailure('AUTH_FAILED', 'the token has no exp claim, which production mode requires');
+      return new AuthFailure(
+        'AUTH_FAILED',
+        'the token has no exp claim, which production mode requires',
+      );
     }
-    const userId = typeof claims.sub === 'string' && claims.sub ? claims.sub : claims.user_id;
+    const userId: unknown =
+      typeof claims.sub === 'string' && claims.sub ? claims.sub : claims.user_id;
     if (typeof userId !== 'string' || userId.length === 0 || userId.length > 128) {
-      return new AuthFailure('AUTH_FAILED', 'the token needs a sub or user_id claim (1..128 characters)');
+      return new AuthFailure(
+        'AUTH_FAILED',
+        'the token needs a sub or user_id claim (1..128 characters)',
+      );
     }
     const permissions: unknown = claims.permissions;
-    const list = Array.isArray(permissions) ? permissions.filter((p): p is string => typeof p === 'string') : [];
+    const list = Array.isArray(permissions)
+      ? permissions.filter((p): p is string => typeof p === 'string')
+      : [];
     const seesAllUsers = list.includes('all');
     const principal: Principal = {
       userId,

@@ -9,7 +9,9 @@ export function loadConfigOrExit(): AurenConfig {
     return loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\nFix the variables above and start again (see docs/configuration.md).\n`);
+      process.stderr.write(
+        `${error.message}\nFix the variables above and start again (see docs/configuration.md).\n`,
+      );
       process.exit(78);
     }
     throw error;

@@ -7,7 +7,12 @@ const positiveInt = (fallback: number) => z.coerce.number().int().positive().def
 const list = z
   .string()
   .optional()
-  .transform((value) => (value ?? '').split(',').map((item) => item.trim()).filter(Boolean));
+  .transform((value) =>
+    (value ?? '')
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
+  );
 
 /**
  * Every environment variable AUREN reads (CONTRACT §6 and docs/configuration.md). Only this lib

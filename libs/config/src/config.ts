@@ -72,10 +72,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AurenConfig {
 
   const backend: StreamBackend = e.AUREN_STREAM_BACKEND ?? (e.REDIS_URL ? 'redis' : 'memory');
   if ((backend === 'redis' || backend === 'hybrid') && !e.REDIS_URL) {
-    problems.push(`REDIS_URL: required when AUREN_STREAM_BACKEND=${backend} (for example redis://127.0.0.1:6379)`);
+    problems.push(
+      `REDIS_URL: required when AUREN_STREAM_BACKEND=${backend} (for example redis://127.0.0.1:6379)`,
+    );
   }
   if ((backend === 'kafka' || backend === 'hybrid') && e.KAFKA_BROKERS.length === 0) {
-    problems.push(`KAFKA_BROKERS: required when AUREN_STREAM_BACKEND=${backend} (for example 127.0.0.1:9092)`);
+    problems.push(
+      `KAFKA_BROKERS: required when AUREN_STREAM_BACKEND=${backend} (for example 127.0.0.1:9092)`,
+    );
   }
 
   const apiKeys: ApiKey[] = e.AUREN_API_KEYS.map((entry) => {
@@ -84,10 +88,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AurenConfig {
   });
   if (production) {
     if (!e.AUREN_JWT_SECRET && !e.AUREN_JWT_PUBLIC_KEY) {
-      problems.push('AUREN_JWT_SECRET: required in production (or set AUREN_JWT_PUBLIC_KEY); there is no default');
+      problems.push(
+        'AUREN_JWT_SECRET: required in production (or set AUREN_JWT_PUBLIC_KEY); there is no default',
+      );
     }
-    if (e.AUREN_JWT_SECRET === DEVELOPMENT_JWT_SECRET || (e.AUREN_JWT_SECRET && e.AUREN_JWT_SECRET.length < 32)) {
-      problems.push('AUREN_JWT_SECRET: in production it must be your own secret of at least 32 characters');
+    if (
+      e.AUREN_JWT_SECRET === DEVELOPMENT_JWT_SECRET ||
+      (e.AUREN_JWT_SECRET && e.AUREN_JWT_SECRET.length < 32)
+    ) {
+      problems.push(
+        'AUREN_JWT_SECRET: in production it must be your own secret of at least 32 characters',
+      );
     }
     if (apiKeys.some((k) => k.key.startsWith('test'))) {
       problems.push('AUREN_API_KEYS: keys starting with "test" are refused in production');

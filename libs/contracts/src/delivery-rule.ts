@@ -16,8 +16,11 @@ export interface Viewer {
 }
 
 export function isVisibleTo(event: AgentEvent, viewer: Viewer): boolean {
-  const ownerOk = viewer.seesAllUsers || event.user_id === undefined || event.user_id === viewer.userId;
-  return ownerOk && (viewer.allowedAgents === null || viewer.allowedAgents.has(event.source_agent.id));
+  const ownerOk =
+    viewer.seesAllUsers || event.user_id === undefined || event.user_id === viewer.userId;
+  return (
+    ownerOk && (viewer.allowedAgents === null || viewer.allowedAgents.has(event.source_agent.id))
+  );
 }
 
 /**

@@ -12,7 +12,11 @@ export const AGENT_EVENT_TYPES = [
 ] as const;
 
 /** Operational event types accepted beside the agent ones. */
-export const SYSTEM_EVENT_TYPES = ['system_health', 'performance_metric', 'conversation_event'] as const;
+export const SYSTEM_EVENT_TYPES = [
+  'system_health',
+  'performance_metric',
+  'conversation_event',
+] as const;
 
 export const KNOWN_EVENT_TYPES = [...AGENT_EVENT_TYPES, ...SYSTEM_EVENT_TYPES] as const;
 

@@ -73,7 +73,11 @@ export class PerformanceMetricsDto {
 
 /** One agent event as sent to ingest (CONTRACT §1). The single source of the wire shape. */
 export class AgentEventDto {
-  @ApiPropertyOptional({ minLength: 1, maxLength: ID, description: 'Idempotency key; assigned when absent' })
+  @ApiPropertyOptional({
+    minLength: 1,
+    maxLength: ID,
+    description: 'Idempotency key; assigned when absent',
+  })
   @IsOptional()
   @IsString()
   @Length(1, ID, { message: `$property must be 1..${ID} characters` })
@@ -110,7 +114,10 @@ export class AgentEventDto {
   @MaxLength(ID, { message: `$property must be at most ${ID} characters` })
   parent_event_id?: string;
 
-  @ApiPropertyOptional({ maxLength: ID, description: 'Owner; overridden by a user-bound credential' })
+  @ApiPropertyOptional({
+    maxLength: ID,
+    description: 'Owner; overridden by a user-bound credential',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(ID, { message: `$property must be at most ${ID} characters` })

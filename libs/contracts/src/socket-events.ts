@@ -81,7 +81,12 @@ export interface PerformanceSummaryMessage {
   data: {
     agents: Record<string, AgentSummary>;
     collaboration: Record<string, CollaborationSummary>;
-    system: { active_connections: number; events_received: number; events_sent: number; uptime_seconds: number };
+    system: {
+      active_connections: number;
+      events_received: number;
+      events_sent: number;
+      uptime_seconds: number;
+    };
   };
 }
 

@@ -24,7 +24,9 @@ export function isSubscription(value: unknown): value is Subscription {
 }
 
 /** The subscriptions that carry fixed event types (CONTRACT §4 table). */
-export const SUBSCRIPTION_EVENT_TYPES: Readonly<Partial<Record<Subscription, readonly EventType[]>>> = {
+export const SUBSCRIPTION_EVENT_TYPES: Readonly<
+  Partial<Record<Subscription, readonly EventType[]>>
+> = {
   agent_activity: ['agent_execution_started', 'agent_execution_completed', 'agent_decision'],
   agent_collaboration: ['agent_collaboration'],
   llm_usage: ['llm_call'],
@@ -48,7 +50,9 @@ for (const [subscription, types] of Object.entries(SUBSCRIPTION_EVENT_TYPES)) {
  * and `agent_performance` when the event has metrics. `user_specific` depends on the viewer and
  * is handled by {@link carries}.
  */
-export function subscriptionsCarrying(event: Pick<AgentEvent, 'event_type' | 'performance_metrics'>): Subscription[] {
+export function subscriptionsCarrying(
+  event: Pick<AgentEvent, 'event_type' | 'performance_metrics'>,
+): Subscription[] {
   const out: Subscription[] = ['all_events', ...(BY_TYPE.get(event.event_type) ?? [])];
   if (event.performance_metrics) out.push('agent_performance');
   return out;
@@ -56,6 +60,7 @@ export function subscriptionsCarrying(event: Pick<AgentEvent, 'event_type' | 'pe
 
 /** Whether one subscription carries an event for a viewer whose user is `userId`. */
 export function carries(subscription: Subscription, event: AgentEvent, userId: string): boolean {
-  if (subscription === 'user_specific') return event.user_id !== undefined && event.user_id === userId;
+  if (subscription === 'user_specific')
+    return event.user_id !== undefined && event.user_id === userId;
   return subscriptionsCarrying(event).includes(subscription);
 }

@@ -55,7 +55,11 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * Builds the agent reference: `id` and `role` go through class-validator, the other string
  * fields are kept (CONTRACT §1), non-string extras are dropped (documented in docs/events.md).
  */
-function readAgent(raw: Record<string, unknown>, field: string, errors: FieldError[]): [AgentRefDto, AgentRef] {
+function readAgent(
+  raw: Record<string, unknown>,
+  field: string,
+  errors: FieldError[],
+): [AgentRefDto, AgentRef] {
   const dto = Object.assign(new AgentRefDto(), { id: raw.id, role: raw.role });
   const full: AgentRef = { id: raw.id as string };
   if (raw.role !== undefined) full.role = raw.role as string;
@@ -72,7 +76,10 @@ function readAgent(raw: Record<string, unknown>, field: string, errors: FieldErr
     full[key] = value;
   }
   if (extras > EVENT_LIMITS.agentExtraFieldsMax) {
-    errors.push({ field, message: `${field} has more than ${EVENT_LIMITS.agentExtraFieldsMax} extra fields` });
+    errors.push({
+      field,
+      message: `${field} has more than ${EVENT_LIMITS.agentExtraFieldsMax} extra fields`,
+    });
   }
   return [dto, full];
 }
@@ -83,7 +90,12 @@ function flatten(errors: ValidationError[], prefix: string, out: FieldError[]): 
     if (error.constraints) {
       // One message per field is enough to fix it; the first constraint is the most basic.
       const message = Object.values(error.constraints)[0] ?? 'is invalid';
-      out.push({ field, message: message.startsWith(error.property) ? field + message.slice(error.property.length) : message });
+      out.push({
+        field,
+        message: message.startsWith(error.property)
+          ? field + message.slice(error.property.length)
+          : message,
+      });
     }
     if (error.children?.length) flatten(error.children, field, out);
   }
@@ -112,7 +124,10 @@ export function parseEvent(input: unknown): ParseResult {
   let target: AgentRef | null = null;
   if (input.target_agent !== undefined && input.target_agent !== null) {
     if (!isPlainObject(input.target_agent)) {
-      errors.push({ field: 'target_agent', message: 'target_agent must be an object with an id, or null' });
+      errors.push({
+        field: 'target_agent',
+        message: 'target_agent must be an object with an id, or null',
+      });
     } else {
       [dto.target_agent, target] = readAgent(input.target_agent, 'target_agent', errors);
     }
@@ -120,7 +135,10 @@ export function parseEvent(input: unknown): ParseResult {
 
   if (input.performance_metrics !== undefined) {
     if (!isPlainObject(input.performance_metrics)) {
-      errors.push({ field: 'performance_metrics', message: 'performance_metrics must be a JSON object' });
+      errors.push({
+        field: 'performance_metrics',
+        message: 'performance_metrics must be a JSON object',
+      });
     } else {
       const metrics = new PerformanceMetricsDto();
       for (const key of METRIC_FIELDS) {
@@ -134,7 +152,9 @@ export function parseEvent(input: unknown): ParseResult {
   const checked: FieldError[] = [];
   flatten(validateSync(dto, { forbidUnknownValues: false }), '', checked);
   // A missing or non-object source_agent was reported above; @IsDefined would report it again.
-  errors.push(...checked.filter((e) => e.field !== 'source_agent' || dto.source_agent !== undefined));
+  errors.push(
+    ...checked.filter((e) => e.field !== 'source_agent' || dto.source_agent !== undefined),
+  );
   if (errors.length > 0) return { ok: false, errors };
   return { ok: true, value: { dto, source_agent: source, target_agent: target } };
 }

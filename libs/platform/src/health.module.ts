@@ -1,4 +1,12 @@
-import { Controller, DynamicModule, Get, Inject, Module, ModuleMetadata } from '@nestjs/common';
+import {
+  Controller,
+  DynamicModule,
+  FactoryProvider,
+  Get,
+  Inject,
+  Module,
+  ModuleMetadata,
+} from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
   HealthCheck,
@@ -50,7 +58,7 @@ export class HealthController {
 export class HealthModule {
   static forRoot(check: {
     imports?: ModuleMetadata['imports'];
-    inject: Array<string | symbol | Function>;
+    inject: NonNullable<FactoryProvider['inject']>;
     useFactory: (...args: never[]) => ReadinessCheck;
   }): DynamicModule {
     return {

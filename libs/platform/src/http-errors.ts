@@ -13,9 +13,17 @@ export function toApiError(error: unknown): ApiError {
     const status = error.getStatus();
     switch (status) {
       case 413:
-        return new ApiError(413, `the request body is over the ${EVENT_LIMITS.maxBodyBytes}-byte (1 MiB) limit`, 'too_large');
+        return new ApiError(
+          413,
+          `the request body is over the ${EVENT_LIMITS.maxBodyBytes}-byte (1 MiB) limit`,
+          'too_large',
+        );
       case 415:
-        return new ApiError(415, 'send JSON with Content-Type: application/json', 'unsupported_media_type');
+        return new ApiError(
+          415,
+          'send JSON with Content-Type: application/json',
+          'unsupported_media_type',
+        );
       case 400:
         return new ApiError(400, `malformed JSON body: ${error.message}`, 'malformed_json');
       case 401:

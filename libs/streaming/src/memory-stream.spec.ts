@@ -103,7 +103,7 @@ describe(MemoryStream.name, () => {
       const ids = outcomes.map((o) => o.stream_id);
 
       for (let i = 1; i < ids.length; i += 1)
-        expect(comparePositions(ids[i - 1] as string, ids[i] as string)).toBeLessThan(0);
+        expect(comparePositions(ids[i - 1], ids[i])).toBeLessThan(0);
     });
 
     it('stores the event as JSON under its position', async () => {
@@ -179,10 +179,8 @@ describe(MemoryStream.name, () => {
     it('returns the entries strictly after a position, oldest first, up to count', async () => {
       const ids = await appendMany(5);
 
-      expect((await sut.readAfter(ids[1] as string, 10, 0)).map((e) => e.id)).toEqual(ids.slice(2));
-      expect((await sut.readAfter(ids[1] as string, 2, 0)).map((e) => e.id)).toEqual(
-        ids.slice(2, 4),
-      );
+      expect((await sut.readAfter(ids[1], 10, 0)).map((e) => e.id)).toEqual(ids.slice(2));
+      expect((await sut.readAfter(ids[1], 2, 0)).map((e) => e.id)).toEqual(ids.slice(2, 4));
       expect((await sut.readAfter('0-0', 10, 0)).map((e) => e.id)).toEqual(ids);
     });
 
@@ -199,7 +197,7 @@ describe(MemoryStream.name, () => {
     it('returns nothing after the head without blocking when blockMs is 0', async () => {
       const [head] = (await appendMany(3)).slice(-1);
 
-      expect(await sut.readAfter(head as string, 10, 0)).toEqual([]);
+      expect(await sut.readAfter(head, 10, 0)).toEqual([]);
     });
 
     it('resolves a blocked read when an append happens', async () => {

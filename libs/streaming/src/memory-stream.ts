@@ -32,7 +32,11 @@ export class MemoryStream implements EventSink, EventLog {
       }
       const id = this.nextId();
       this.entries.push({ id, json: JSON.stringify(event) });
-      if (dedupe) this.dedupe.set(event.event_id, { streamId: id, expiresAt: this.now() + this.dedupeWindowMs });
+      if (dedupe)
+        this.dedupe.set(event.event_id, {
+          streamId: id,
+          expiresAt: this.now() + this.dedupeWindowMs,
+        });
       out.push({ event_id: event.event_id, stream_id: id, duplicate: false });
     }
     this.trim();

@@ -102,18 +102,24 @@ export class RedisStream implements EventSink, EventLog {
     return this.options.key;
   }
 
-  async append(events: ReadonlyArray<{ event: AgentEvent; dedupe: boolean }>): Promise<AppendOutcome[]> {
+  async append(
+    events: ReadonlyArray<{ event: AgentEvent; dedupe: boolean }>,
+  ): Promise<AppendOutcome[]> {
     const args: Array<string | number> = [
       this.options.maxLen,
       this.options.dedupeWindowSeconds,
       `${this.options.key}:dedupe:`,
     ];
-    for (const { event, dedupe } of events) args.push(dedupe ? event.event_id : '', JSON.stringify(event));
+    for (const { event, dedupe } of events)
+      args.push(dedupe ? event.event_id : '', JSON.stringify(event));
     let reply: Array<string | number>;
     try {
       reply = await this.writer.aurenAppend(this.options.key, ...args);
     } catch (error) {
-      throw new StreamUnavailableError(`Redis did not confirm the write: ${(error as Error).message}`, { cause: error });
+      throw new StreamUnavailableError(
+        `Redis did not confirm the write: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
     return events.map(({ event }, i) => ({
       event_id: event.event_id,
@@ -128,22 +134,41 @@ export class RedisStream implements EventSink, EventLog {
 
   async readAfter(after: string, count: number, blockMs: number): Promise<StreamEntry[]> {
     // Blocking reads get their own connection; a short read must never queue behind one.
-    const reply = (
+    const reply =
       blockMs > 0
-        ? await this.reader.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.options.key, after)
-        : await this.queries.xread('COUNT', count, 'STREAMS', this.options.key, after)
-    ) as Array<[string, RawEntry[]]> | null;
+        ? await this.reader.xread(
+            'COUNT',
+            count,
+            'BLOCK',
+            blockMs,
+            'STREAMS',
+            this.options.key,
+            after,
+          )
+        : await this.queries.xread('COUNT', count, 'STREAMS', this.options.key, after);
     return reply?.[0]?.[1].map(toEntry) ?? [];
   }
 
   async readBackward(count: number, before?: string): Promise<StreamEntry[]> {
     const end = before === undefined ? '+' : `(${before}`;
-    const reply = (await this.queries.xrevrange(this.options.key, end, '-', 'COUNT', count)) as RawEntry[];
+    const reply = (await this.queries.xrevrange(
+      this.options.key,
+      end,
+      '-',
+      'COUNT',
+      count,
+    )) as RawEntry[];
     return reply.map(toEntry);
   }
 
   async headPosition(): Promise<string> {
-    const reply = (await this.queries.xrevrange(this.options.key, '+', '-', 'COUNT', 1)) as RawEntry[];
+    const reply = (await this.queries.xrevrange(
+      this.options.key,
+      '+',
+      '-',
+      'COUNT',
+      1,
+    )) as RawEntry[];
     return reply[0]?.[0] ?? '0-0';
   }
 
@@ -153,10 +178,17 @@ export class RedisStream implements EventSink, EventLog {
    */
   async waitUntilReady(timeoutMs: number): Promise<boolean> {
     const ready = (client: Redis) =>
-      client.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => client.once('ready', () => resolve()));
+      client.status === 'ready'
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => client.once('ready', () => resolve()));
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
-    const result = await Promise.race([Promise.all([ready(this.writer), ready(this.queries)]).then(() => true), timeout]);
+    const timeout = new Promise<false>(
+      (resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)),
+    );
+    const result = await Promise.race([
+      Promise.all([ready(this.writer), ready(this.queries)]).then(() => true),
+      timeout,
+    ]);
     clearTimeout(timer);
     return result;
   }

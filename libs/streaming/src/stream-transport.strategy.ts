@@ -112,7 +112,9 @@ export class StreamTransportStrategy
         failures += 1;
         if (failures === 1) {
           this.setStatus('disconnected');
-          this.logger.warn(`Stream read failed (${(error as Error).message}); retrying from ${this.position}`);
+          this.logger.warn(
+            `Stream read failed (${(error as Error).message}); retrying from ${this.position}`,
+          );
         }
         await this.pause(Math.min(100 * 2 ** Math.min(failures - 1, 6), this.maxBackoffMs));
       }
@@ -130,7 +132,11 @@ export class StreamTransportStrategy
     const streamed = event as StreamedEvent;
     streamed.stream_id = entry.id;
     try {
-      await this.handleEvent(STREAM_EVENT_PATTERN, { pattern: STREAM_EVENT_PATTERN, data: streamed }, new StreamContext([entry.id]));
+      await this.handleEvent(
+        STREAM_EVENT_PATTERN,
+        { pattern: STREAM_EVENT_PATTERN, data: streamed },
+        new StreamContext([entry.id]),
+      );
     } catch (error) {
       // A handler failure must not stop the stream for everyone else.
       this.logger.error(`Handler failed for ${entry.id}: ${(error as Error).message}`);

@@ -1,4 +1,11 @@
-import { DynamicModule, Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import {
+  DynamicModule,
+  Global,
+  Inject,
+  Logger,
+  Module,
+  OnApplicationShutdown,
+} from '@nestjs/common';
 import { AUREN_CONFIG, AurenConfig } from '@auren/config';
 import { MemoryStream } from './memory-stream';
 import { RedisStream } from './redis-stream';
@@ -58,7 +65,9 @@ export class StreamingModule {
             if (options.shared) return options.shared;
             const backend = createStreamBackend(config);
             if (backend instanceof RedisStream && !(await backend.waitUntilReady(5000))) {
-              new Logger('Streaming').warn(`Redis at ${redactUrl(config.stream.redisUrl)} is not answering yet; retrying in the background`);
+              new Logger('Streaming').warn(
+                `Redis at ${redactUrl(config.stream.redisUrl)} is not answering yet; retrying in the background`,
+              );
             }
             return backend;
           },
@@ -68,7 +77,8 @@ export class StreamingModule {
         {
           provide: BackendCloser,
           inject: [STREAM_BACKEND],
-          useFactory: (backend: Backend) => new BackendCloser(backend, options.shared === undefined),
+          useFactory: (backend: Backend) =>
+            new BackendCloser(backend, options.shared === undefined),
         },
       ],
       exports: [EVENT_SINK, EVENT_LOG],

@@ -17,7 +17,8 @@ export class AurenIoAdapter extends IoAdapter {
   }
 
   override createIOServer(port: number, options?: ServerOptions): Server {
-    const origin = this.config.corsOrigins.length > 0 ? this.config.corsOrigins : !this.config.production;
+    const origin =
+      this.config.corsOrigins.length > 0 ? this.config.corsOrigins : !this.config.production;
     const server = super.createIOServer(port, {
       ...options,
       path: '/socket.io',

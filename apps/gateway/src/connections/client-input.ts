@@ -18,12 +18,22 @@ const MAX_FILTER_AGENTS = 1000;
 
 export function parseAgentFilter(value: unknown, field = 'agent_filter'): Parsed<string[]> {
   if (value === undefined || value === null) return { ok: true, value: [] };
-  const list = typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
+  const list =
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : value;
   if (!Array.isArray(list)) return { ok: false, message: `${field} must be an array of agent ids` };
-  if (list.length > MAX_FILTER_AGENTS) return { ok: false, message: `${field} holds at most ${MAX_FILTER_AGENTS} agent ids` };
+  if (list.length > MAX_FILTER_AGENTS)
+    return { ok: false, message: `${field} holds at most ${MAX_FILTER_AGENTS} agent ids` };
   for (const id of list) {
     if (typeof id !== 'string' || id.length === 0 || id.length > EVENT_LIMITS.idMaxLength) {
-      return { ok: false, message: `${field} entries must be strings of 1..${EVENT_LIMITS.idMaxLength} characters` };
+      return {
+        ok: false,
+        message: `${field} entries must be strings of 1..${EVENT_LIMITS.idMaxLength} characters`,
+      };
     }
   }
   return { ok: true, value: [...new Set(list as string[])] };
@@ -39,7 +49,10 @@ export function parseThreshold(value: unknown, field = 'performance_threshold'):
 
 export function parseSubscription(value: unknown): Parsed<Subscription> {
   if (!isSubscription(value)) {
-    return { ok: false, message: `unknown subscription ${JSON.stringify(value)}; available: ${SUBSCRIPTIONS.join(', ')}` };
+    return {
+      ok: false,
+      message: `unknown subscription ${JSON.stringify(value)}; available: ${SUBSCRIPTIONS.join(', ')}`,
+    };
   }
   return { ok: true, value };
 }
@@ -59,7 +72,8 @@ export function parseHandshake(auth: Record<string, unknown>): Parsed<HandshakeO
   if (!threshold.ok) return threshold;
   let subscriptions: Subscription[] = [...DEFAULT_SUBSCRIPTIONS];
   if (auth.subscriptions !== undefined && auth.subscriptions !== null) {
-    if (!Array.isArray(auth.subscriptions)) return { ok: false, message: 'subscriptions must be an array' };
+    if (!Array.isArray(auth.subscriptions))
+      return { ok: false, message: 'subscriptions must be an array' };
     subscriptions = [];
     for (const item of auth.subscriptions) {
       const parsed = parseSubscription(item);
@@ -69,10 +83,14 @@ export function parseHandshake(auth: Record<string, unknown>): Parsed<HandshakeO
   }
   let resumeFrom: string | undefined;
   if (auth.resume_from !== undefined && auth.resume_from !== null && auth.resume_from !== '') {
-    if (!isPosition(auth.resume_from)) return { ok: false, message: 'resume_from must be a stream_id such as 1732441800000-0' };
+    if (!isPosition(auth.resume_from))
+      return { ok: false, message: 'resume_from must be a stream_id such as 1732441800000-0' };
     resumeFrom = auth.resume_from;
   }
-  return { ok: true, value: { agentFilter: filter.value, threshold: threshold.value, subscriptions, resumeFrom } };
+  return {
+    ok: true,
+    value: { agentFilter: filter.value, threshold: threshold.value, subscriptions, resumeFrom },
+  };
 }
 
 export interface RecentRequest {
@@ -82,12 +100,19 @@ export interface RecentRequest {
 
 export function parseRecentRequest(body: unknown): Parsed<RecentRequest> {
   const input = (body ?? {}) as { limit?: unknown; event_types?: unknown };
-  if (typeof input !== 'object') return { ok: false, message: 'get_recent takes {limit?, event_types?}' };
+  if (typeof input !== 'object')
+    return { ok: false, message: 'get_recent takes {limit?, event_types?}' };
   const limit = input.limit ?? RECENT_EVENTS_DEFAULT;
-  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > RECENT_EVENTS_MAX) {
+  if (
+    typeof limit !== 'number' ||
+    !Number.isInteger(limit) ||
+    limit < 1 ||
+    limit > RECENT_EVENTS_MAX
+  ) {
     return { ok: false, message: `limit must be an integer from 1 to ${RECENT_EVENTS_MAX}` };
   }
-  if (input.event_types === undefined || input.event_types === null) return { ok: true, value: { limit } };
+  if (input.event_types === undefined || input.event_types === null)
+    return { ok: true, value: { limit } };
   if (!Array.isArray(input.event_types) || !input.event_types.every(isEventType)) {
     return { ok: false, message: 'event_types must be an array of event types' };
   }

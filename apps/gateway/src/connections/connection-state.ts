@@ -17,7 +17,12 @@ export interface ConnectionState extends Viewer {
 
 export function newConnectionState(
   principal: Principal,
-  options: { subscriptions: Subscription[]; agentFilter: string[]; threshold: number; resumeFrom?: string },
+  options: {
+    subscriptions: Subscription[];
+    agentFilter: string[];
+    threshold: number;
+    resumeFrom?: string;
+  },
 ): ConnectionState {
   return {
     userId: principal.userId,

@@ -25,7 +25,12 @@ import { comparePositions } from '@auren/streaming';
 import { DeliveryService } from '../delivery/delivery.service';
 import { GatewayMetrics } from '../delivery/gateway-metrics';
 import { HistoryService } from '../history/history.service';
-import { parseAgentFilter, parseRecentRequest, parseSubscription, parseThreshold } from './client-input';
+import {
+  parseAgentFilter,
+  parseRecentRequest,
+  parseSubscription,
+  parseThreshold,
+} from './client-input';
 import { ConnectionRegistry } from './connection-registry';
 import type { ConnectionState } from './connection-state';
 import { handshakeMiddleware } from './handshake.middleware';
@@ -57,7 +62,9 @@ export class ConnectionsGateway implements OnGatewayInit, OnGatewayConnection, O
   async handleConnection(socket: AurenSocket): Promise<void> {
     const state = socket.data.state;
     this.metrics.connections.inc();
-    socket.use(([event], next) => (this.withinRate(socket, state, String(event)) ? next() : undefined));
+    socket.use(([event], next) =>
+      this.withinRate(socket, state, String(event)) ? next() : undefined,
+    );
     try {
       if (state.resumeFrom) await this.catchUp(socket, state, state.resumeFrom);
       else this.goLive(socket, state);
@@ -79,7 +86,12 @@ export class ConnectionsGateway implements OnGatewayInit, OnGatewayConnection, O
    * Joins the rooms, then sends `connection_established` and what was replayed. Synchronous: no
    * live event can be emitted between the end of replay and the join.
    */
-  private goLive(socket: AurenSocket, state: ConnectionState, resume?: ResumeOutcome, replayed: StreamedEvent[] = []): void {
+  private goLive(
+    socket: AurenSocket,
+    state: ConnectionState,
+    resume?: ResumeOutcome,
+    replayed: StreamedEvent[] = [],
+  ): void {
     if (!socket.connected) return;
     this.delivery.join(socket, state);
     this.delivery.trackThreshold(state.threshold);
@@ -108,7 +120,12 @@ export class ConnectionsGateway implements OnGatewayInit, OnGatewayConnection, O
     const events: StreamedEvent[] = [];
     let cursor = from;
     while (comparePositions(cursor, this.delivery.deliveredThrough) < 0) {
-      const reached = await this.history.replay(state, cursor, this.delivery.deliveredThrough, (e) => events.push(e));
+      const reached = await this.history.replay(
+        state,
+        cursor,
+        this.delivery.deliveredThrough,
+        (e) => events.push(e),
+      );
       if (reached === cursor) break;
       cursor = reached;
     }
@@ -116,36 +133,57 @@ export class ConnectionsGateway implements OnGatewayInit, OnGatewayConnection, O
   }
 
   @SubscribeMessage('subscribe')
-  subscribe(@ConnectedSocket() socket: AurenSocket, @MessageBody() body: unknown): SubscriptionMessage | ErrorMessage {
+  subscribe(
+    @ConnectedSocket() socket: AurenSocket,
+    @MessageBody() body: unknown,
+  ): SubscriptionMessage | ErrorMessage {
     const parsed = parseSubscription((body as { subscription?: unknown } | null)?.subscription);
     if (!parsed.ok) return this.fail(socket, 'UNKNOWN_SUBSCRIPTION', parsed.message);
     const state = socket.data.state;
     state.subscriptions.add(parsed.value);
     this.delivery.join(socket, state);
-    const reply: SubscriptionMessage = { type: 'subscription_confirmed', subscription: parsed.value };
+    const reply: SubscriptionMessage = {
+      type: 'subscription_confirmed',
+      subscription: parsed.value,
+    };
     socket.emit('subscription_confirmed', reply);
     return reply;
   }
 
   @SubscribeMessage('unsubscribe')
-  unsubscribe(@ConnectedSocket() socket: AurenSocket, @MessageBody() body: unknown): SubscriptionMessage | ErrorMessage {
+  unsubscribe(
+    @ConnectedSocket() socket: AurenSocket,
+    @MessageBody() body: unknown,
+  ): SubscriptionMessage | ErrorMessage {
     const parsed = parseSubscription((body as { subscription?: unknown } | null)?.subscription);
     if (!parsed.ok) return this.fail(socket, 'UNKNOWN_SUBSCRIPTION', parsed.message);
     const state = socket.data.state;
     state.subscriptions.delete(parsed.value);
     this.delivery.join(socket, state);
-    const reply: SubscriptionMessage = { type: 'unsubscription_confirmed', subscription: parsed.value };
+    const reply: SubscriptionMessage = {
+      type: 'unsubscription_confirmed',
+      subscription: parsed.value,
+    };
     socket.emit('unsubscription_confirmed', reply);
     return reply;
   }
 
   @SubscribeMessage('filter_update')
-  filterUpdate(@ConnectedSocket() socket: AurenSocket, @MessageBody() body: unknown): FilterUpdatedMessage | ErrorMessage {
+  filterUpdate(
+    @ConnectedSocket() socket: AurenSocket,
+    @MessageBody() body: unknown,
+  ): FilterUpdatedMessage | ErrorMessage {
     const input = (body ?? {}) as { agent_filter?: unknown; performance_threshold?: unknown };
     const state = socket.data.state;
-    const filter = input.agent_filter === undefined ? { ok: true as const, value: state.requestedFilter } : parseAgentFilter(input.agent_filter);
+    const filter =
+      input.agent_filter === undefined
+        ? { ok: true as const, value: state.requestedFilter }
+        : parseAgentFilter(input.agent_filter);
     if (!filter.ok) return this.fail(socket, 'BAD_MESSAGE', filter.message);
-    const threshold = input.performance_threshold === undefined ? { ok: true as const, value: state.threshold } : parseThreshold(input.performance_threshold);
+    const threshold =
+      input.performance_threshold === undefined
+        ? { ok: true as const, value: state.threshold }
+        : parseThreshold(input.performance_threshold);
     if (!threshold.ok) return this.fail(socket, 'BAD_MESSAGE', threshold.message);
     if (state.live) {
       this.delivery.untrackThreshold(state.threshold);
@@ -155,13 +193,20 @@ export class ConnectionsGateway implements OnGatewayInit, OnGatewayConnection, O
     state.agentFilter = new Set(filter.value);
     state.threshold = threshold.value;
     this.delivery.join(socket, state);
-    const reply: FilterUpdatedMessage = { type: 'filter_updated', agent_filter: filter.value, performance_threshold: threshold.value };
+    const reply: FilterUpdatedMessage = {
+      type: 'filter_updated',
+      agent_filter: filter.value,
+      performance_threshold: threshold.value,
+    };
     socket.emit('filter_updated', reply);
     return reply;
   }
 
   @SubscribeMessage('get_recent')
-  async getRecent(@ConnectedSocket() socket: AurenSocket, @MessageBody() body: unknown): Promise<RecentEventsMessage | ErrorMessage> {
+  async getRecent(
+    @ConnectedSocket() socket: AurenSocket,
+    @MessageBody() body: unknown,
+  ): Promise<RecentEventsMessage | ErrorMessage> {
     const request = parseRecentRequest(body);
     if (!request.ok) return this.fail(socket, 'LIMIT_OUT_OF_RANGE', request.message);
     try {
@@ -191,7 +236,11 @@ export class ConnectionsGateway implements OnGatewayInit, OnGatewayConnection, O
     }
     window.count += 1;
     if (window.count <= this.config.clientMessagesPerMinute) return true;
-    this.fail(socket, 'RATE_LIMITED', `over ${this.config.clientMessagesPerMinute} messages a minute; "${event}" was dropped`);
+    this.fail(
+      socket,
+      'RATE_LIMITED',
+      `over ${this.config.clientMessagesPerMinute} messages a minute; "${event}" was dropped`,
+    );
     return false;
   }
 

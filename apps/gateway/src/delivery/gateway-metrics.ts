@@ -13,7 +13,11 @@ export class GatewayMetrics {
 
   constructor(registry: Registry) {
     const registers = [registry];
-    this.connections = new Gauge({ name: 'auren_gateway_connections', help: 'Open Socket.IO connections', registers });
+    this.connections = new Gauge({
+      name: 'auren_gateway_connections',
+      help: 'Open Socket.IO connections',
+      registers,
+    });
     this.connectionsRefused = new Counter({
       name: 'auren_gateway_connections_refused_total',
       help: 'Handshakes refused, by connect_error code',

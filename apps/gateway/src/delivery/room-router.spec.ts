@@ -28,7 +28,7 @@ class Gen {
     return this.random() < p;
   }
   pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.random() * items.length)] as T;
+    return items[Math.floor(this.random() * items.length)];
   }
   subset<T>(items: readonly T[], p: number): T[] {
     return items.filter(() => this.chance(p));

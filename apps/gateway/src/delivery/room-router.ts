@@ -19,7 +19,12 @@ import {
  * User and agent ids are escaped (`%` and `|`), so that an id holding `|` cannot spell another
  * tuple's room name.
  */
-export function roomName(subscription: Subscription, visibility: string, agent: string, threshold: number): string {
+export function roomName(
+  subscription: Subscription,
+  visibility: string,
+  agent: string,
+  threshold: number,
+): string {
   return `${subscription}|${visibility}|${agent}|t:${threshold}`;
 }
 
@@ -32,7 +37,9 @@ function esc(id: string): string {
 export function effectiveAgents(viewer: Viewer): string[] | null {
   const { agentFilter, allowedAgents } = viewer;
   if (agentFilter.size === 0) return allowedAgents === null ? null : [...allowedAgents];
-  return allowedAgents === null ? [...agentFilter] : [...agentFilter].filter((a) => allowedAgents.has(a));
+  return allowedAgents === null
+    ? [...agentFilter]
+    : [...agentFilter].filter((a) => allowedAgents.has(a));
 }
 
 /** Every room a connection belongs to. */
@@ -44,7 +51,8 @@ export function roomsForViewer(viewer: Viewer): string[] {
     // user_specific carries only the viewer's own events, whatever its permissions.
     const scopes = subscription === 'user_specific' ? [`u:${esc(viewer.userId)}`] : visibility;
     for (const scope of scopes) {
-      for (const agent of agents) rooms.push(roomName(subscription, scope, agent, viewer.threshold));
+      for (const agent of agents)
+        rooms.push(roomName(subscription, scope, agent, viewer.threshold));
     }
   }
   return rooms;
@@ -64,11 +72,14 @@ export function roomsForEvent(event: AgentEvent, thresholdsInUse: Iterable<numbe
   const rooms: string[] = [];
   for (const subscription of subscriptionsCarrying(event)) {
     for (const scope of visibility) {
-      for (const agent of agents) for (const t of thresholds) rooms.push(roomName(subscription, scope, agent, t));
+      for (const agent of agents)
+        for (const t of thresholds) rooms.push(roomName(subscription, scope, agent, t));
     }
   }
   if (owner !== undefined) {
-    for (const agent of agents) for (const t of thresholds) rooms.push(roomName('user_specific', `u:${esc(owner)}`, agent, t));
+    for (const agent of agents)
+      for (const t of thresholds)
+        rooms.push(roomName('user_specific', `u:${esc(owner)}`, agent, t));
   }
   return rooms;
 }

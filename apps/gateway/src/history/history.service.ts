@@ -31,12 +31,16 @@ export class HistoryService {
   async recent(viewer: Viewer, request: RecentRequest): Promise<StreamedEvent[]> {
     const found: StreamedEvent[] = [];
     let before: string | undefined;
-    for (let scanned = 0; scanned < RECENT_SCAN_LIMIT && found.length < request.limit; ) {
+    for (let scanned = 0; scanned < RECENT_SCAN_LIMIT && found.length < request.limit;) {
       const entries = await this.log.readBackward(PAGE, before);
       if (entries.length === 0) break;
       for (const entry of entries) {
         const event = decode(entry);
-        if (event && (!request.eventTypes || request.eventTypes.has(event.event_type)) && shouldDeliver(event, viewer)) {
+        if (
+          event &&
+          (!request.eventTypes || request.eventTypes.has(event.event_type)) &&
+          shouldDeliver(event, viewer)
+        ) {
           found.push(event);
           if (found.length === request.limit) break;
         }
@@ -57,7 +61,12 @@ export class HistoryService {
    * Events after `from` up to and including `through` that the viewer would have received, page
    * by page, in stream order. Returns the position it reached.
    */
-  async replay(viewer: Viewer, from: string, through: string, emit: (event: StreamedEvent) => void): Promise<string> {
+  async replay(
+    viewer: Viewer,
+    from: string,
+    through: string,
+    emit: (event: StreamedEvent) => void,
+  ): Promise<string> {
     let cursor = from;
     while (comparePositions(cursor, through) < 0) {
       const entries = await this.log.readAfter(cursor, PAGE, 0);
@@ -66,7 +75,8 @@ export class HistoryService {
         if (comparePositions(entry.id, through) > 0) return cursor;
         const event = decode(entry);
         if (event && shouldDeliver(event, viewer)) emit(event);
-        else if (!event) this.logger.warn(`Skipped stream record ${entry.id} during replay: not a valid event`);
+        else if (!event)
+          this.logger.warn(`Skipped stream record ${entry.id} during replay: not a valid event`);
         cursor = entry.id;
       }
     }

@@ -26,10 +26,19 @@ import { EventsService, PublishBatchResult, PublishOneResult } from './events.se
 @ApiTags('events')
 @ApiBearerAuth()
 @ApiUnauthorizedResponse({ type: ErrorBodyDto, description: 'Missing or bad credential' })
-@ApiBadRequestResponse({ type: ErrorBodyDto, description: 'Malformed JSON or invalid event; details name each field' })
+@ApiBadRequestResponse({
+  type: ErrorBodyDto,
+  description: 'Malformed JSON or invalid event; details name each field',
+})
 @ApiPayloadTooLargeResponse({ type: ErrorBodyDto, description: 'Body over 1 MiB' })
-@ApiUnsupportedMediaTypeResponse({ type: ErrorBodyDto, description: 'Body is not application/json' })
-@ApiServiceUnavailableResponse({ type: ErrorBodyDto, description: 'Stream backend down; nothing accepted; see Retry-After' })
+@ApiUnsupportedMediaTypeResponse({
+  type: ErrorBodyDto,
+  description: 'Body is not application/json',
+})
+@ApiServiceUnavailableResponse({
+  type: ErrorBodyDto,
+  description: 'Stream backend down; nothing accepted; see Retry-After',
+})
 @UseGuards(IngestAuthGuard)
 @Controller('v1/events')
 export class EventsController {
@@ -40,7 +49,10 @@ export class EventsController {
   @ApiOperation({ summary: 'Publish one event; 202 once the stream backend stored it' })
   @ApiBody({ type: AgentEventDto })
   @ApiAcceptedResponse({ type: EventAcceptedDto })
-  publish(@Body() body: unknown, @CurrentPrincipal() principal: Principal): Promise<PublishOneResult> {
+  publish(
+    @Body() body: unknown,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<PublishOneResult> {
     return this.events.publishOne(body, principal);
   }
 
@@ -49,7 +61,10 @@ export class EventsController {
   @ApiOperation({ summary: 'Publish up to 1,000 events; all-or-nothing validation' })
   @ApiBody({ type: EventBatchDto })
   @ApiAcceptedResponse({ type: BatchAcceptedDto })
-  publishBatch(@Body() body: unknown, @CurrentPrincipal() principal: Principal): Promise<PublishBatchResult> {
+  publishBatch(
+    @Body() body: unknown,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<PublishBatchResult> {
     return this.events.publishBatch(body, principal);
   }
 }

@@ -48,19 +48,31 @@ export class EventsService {
   async publishBatch(body: unknown, principal: Principal): Promise<PublishBatchResult> {
     const events = (body as { events?: unknown } | null)?.events;
     if (!Array.isArray(events) || events.length === 0) {
-      throw this.invalid([{ field: 'events', message: 'events must be a non-empty array of events' }]);
+      throw this.invalid([
+        { field: 'events', message: 'events must be a non-empty array of events' },
+      ]);
     }
     if (events.length > EVENT_LIMITS.maxBatchSize) {
-      throw new ApiError(400, `a batch holds at most ${EVENT_LIMITS.maxBatchSize} events; this one has ${events.length}`, 'batch_too_large', [
-        { field: 'events', message: `events must hold at most ${EVENT_LIMITS.maxBatchSize} items` },
-      ]);
+      throw new ApiError(
+        400,
+        `a batch holds at most ${EVENT_LIMITS.maxBatchSize} events; this one has ${events.length}`,
+        'batch_too_large',
+        [
+          {
+            field: 'events',
+            message: `events must hold at most ${EVENT_LIMITS.maxBatchSize} items`,
+          },
+        ],
+      );
     }
     const valid: ValidEvent[] = [];
     const errors: FieldError[] = [];
     events.forEach((input, index) => {
       const parsed = parseEvent(input);
       if (parsed.ok) valid.push(parsed.value);
-      else for (const e of parsed.errors) errors.push({ index, field: `events[${index}].${e.field}`, message: e.message });
+      else
+        for (const e of parsed.errors)
+          errors.push({ index, field: `events[${index}].${e.field}`, message: e.message });
     });
     if (errors.length > 0) throw this.invalid(errors);
     const results = await this.write(valid, principal);
@@ -71,7 +83,11 @@ export class EventsService {
     const receivedAt = new Date().toISOString();
     const boundUserId = principal.boundToUser ? principal.userId : undefined;
     const batch = valid.map((v) => {
-      const event: AgentEvent = toCanonicalEvent(v, { receivedAt, newEventId: randomUUID, boundUserId });
+      const event: AgentEvent = toCanonicalEvent(v, {
+        receivedAt,
+        newEventId: randomUUID,
+        boundUserId,
+      });
       return { event, dedupe: v.dto.event_id !== undefined };
     });
     const stop = this.metrics.backendLatency.startTimer({ backend: this.sink.backendName });
@@ -86,9 +102,15 @@ export class EventsService {
     } catch (error) {
       stop({ outcome: 'error' });
       if (error instanceof StreamUnavailableError) {
-        throw new ApiError(503, 'the stream backend is unavailable; nothing was accepted, retry later', 'backend_unavailable', undefined, {
-          'Retry-After': String(this.config.retryAfterSeconds),
-        });
+        throw new ApiError(
+          503,
+          'the stream backend is unavailable; nothing was accepted, retry later',
+          'backend_unavailable',
+          undefined,
+          {
+            'Retry-After': String(this.config.retryAfterSeconds),
+          },
+        );
       }
       throw error;
     }
