@@ -164,3 +164,16 @@ describe(loadConfig.name, () => {
     expect(configError({ AUREN_API_KEYS: 'short' }).message).toContain('AUREN_API_KEYS');
   });
 });
+
+describe('loadConfig with empty variables', () => {
+  it('treats an empty variable as unset, not as 0', () => {
+    const sut = loadConfig({ INGEST_PORT: '', GATEWAY_PORT: '' });
+    expect(sut.ingestPort).toBe(3000);
+    expect(sut.gatewayPort).toBe(8765);
+  });
+
+  it('keeps everything after the first colon of an API key as its user', () => {
+    const sut = loadConfig({ AUREN_API_KEYS: 'key-0123456789abcdef:team:alice' });
+    expect(sut.auth.apiKeys).toEqual([{ key: 'key-0123456789abcdef', userId: 'team:alice' }]);
+  });
+});

@@ -64,7 +64,9 @@ function describe(error: ZodError): string[] {
  * and what it accepts; entry points print it and exit.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AurenConfig {
-  const parsed = envSchema.safeParse(env);
+  // An empty variable (`INGEST_PORT=`) means "not set", not "0".
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const parsed = envSchema.safeParse(present);
   if (!parsed.success) throw new ConfigError(describe(parsed.error));
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
@@ -83,8 +85,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AurenConfig {
   }
 
   const apiKeys: ApiKey[] = e.AUREN_API_KEYS.map((entry) => {
-    const [key, userId] = entry.split(':', 2);
-    return userId ? { key, userId } : { key };
+    const colon = entry.indexOf(':');
+    if (colon < 0) return { key: entry };
+    return { key: entry.slice(0, colon), userId: entry.slice(colon + 1) };
   });
   if (production) {
     if (!e.AUREN_JWT_SECRET && !e.AUREN_JWT_PUBLIC_KEY) {

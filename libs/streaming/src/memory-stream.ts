@@ -26,17 +26,20 @@ export class MemoryStream implements EventSink, EventLog {
     const out: AppendOutcome[] = [];
     for (const { event, dedupe } of events) {
       const seen = dedupe ? this.dedupe.get(event.event_id) : undefined;
-      if (seen) {
+      if (seen && seen.expiresAt > this.now()) {
         out.push({ event_id: event.event_id, stream_id: seen.streamId, duplicate: true });
         continue;
       }
       const id = this.nextId();
       this.entries.push({ id, json: JSON.stringify(event) });
-      if (dedupe)
+      if (dedupe) {
+        // Re-inserted at the end, so that the Map stays in expiry order.
+        this.dedupe.delete(event.event_id);
         this.dedupe.set(event.event_id, {
           streamId: id,
           expiresAt: this.now() + this.dedupeWindowMs,
         });
+      }
       out.push({ event_id: event.event_id, stream_id: id, duplicate: false });
     }
     this.trim();
