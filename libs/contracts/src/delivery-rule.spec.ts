@@ -1,28 +1,11 @@
-import type { AgentEvent, PerformanceMetrics } from './agent-event';
+import type { AgentEvent } from './agent-event';
 import { isVisibleTo, passesThreshold, shouldDeliver, type Viewer } from './delivery-rule';
 import { KNOWN_EVENT_TYPES, type EventType } from './event-types';
 import { carries, SUBSCRIPTIONS, subscriptionsCarrying, type Subscription } from './subscriptions';
+import { makeEvent } from '../../../test/fixtures/events';
 
-function event(
-  overrides: {
-    type?: EventType;
-    agent?: string;
-    user_id?: string;
-    metrics?: PerformanceMetrics;
-  } = {},
-): AgentEvent {
-  const value: AgentEvent = {
-    event_id: 'e-1',
-    event_type: overrides.type ?? 'llm_call',
-    timestamp: '2025-01-24T10:30:00.000Z',
-    received_at: '2025-01-24T10:30:00.000Z',
-    source_agent: { id: overrides.agent ?? 'neuroscientist' },
-    payload: {},
-    metadata: {},
-  };
-  if (overrides.user_id !== undefined) value.user_id = overrides.user_id;
-  if (overrides.metrics !== undefined) value.performance_metrics = overrides.metrics;
-  return value;
+function event(overrides: Parameters<typeof makeEvent>[0] = {}): AgentEvent {
+  return makeEvent({ agent: 'neuroscientist', event_id: 'e-1', ...overrides });
 }
 
 function viewer(

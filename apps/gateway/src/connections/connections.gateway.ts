@@ -137,17 +137,7 @@ export class ConnectionsGateway implements OnGatewayInit, OnGatewayConnection, O
     @ConnectedSocket() socket: AurenSocket,
     @MessageBody() body: unknown,
   ): SubscriptionMessage | ErrorMessage {
-    const parsed = parseSubscription((body as { subscription?: unknown } | null)?.subscription);
-    if (!parsed.ok) return this.fail(socket, 'UNKNOWN_SUBSCRIPTION', parsed.message);
-    const state = socket.data.state;
-    state.subscriptions.add(parsed.value);
-    this.delivery.join(socket, state);
-    const reply: SubscriptionMessage = {
-      type: 'subscription_confirmed',
-      subscription: parsed.value,
-    };
-    socket.emit('subscription_confirmed', reply);
-    return reply;
+    return this.changeSubscription(socket, body, 'subscription_confirmed');
   }
 
   @SubscribeMessage('unsubscribe')
@@ -155,16 +145,22 @@ export class ConnectionsGateway implements OnGatewayInit, OnGatewayConnection, O
     @ConnectedSocket() socket: AurenSocket,
     @MessageBody() body: unknown,
   ): SubscriptionMessage | ErrorMessage {
+    return this.changeSubscription(socket, body, 'unsubscription_confirmed');
+  }
+
+  private changeSubscription(
+    socket: AurenSocket,
+    body: unknown,
+    type: SubscriptionMessage['type'],
+  ): SubscriptionMessage | ErrorMessage {
     const parsed = parseSubscription((body as { subscription?: unknown } | null)?.subscription);
     if (!parsed.ok) return this.fail(socket, 'UNKNOWN_SUBSCRIPTION', parsed.message);
     const state = socket.data.state;
-    state.subscriptions.delete(parsed.value);
+    if (type === 'subscription_confirmed') state.subscriptions.add(parsed.value);
+    else state.subscriptions.delete(parsed.value);
     this.delivery.join(socket, state);
-    const reply: SubscriptionMessage = {
-      type: 'unsubscription_confirmed',
-      subscription: parsed.value,
-    };
-    socket.emit('unsubscription_confirmed', reply);
+    const reply: SubscriptionMessage = { type, subscription: parsed.value };
+    socket.emit(type, reply);
     return reply;
   }
 

@@ -9,6 +9,7 @@ import {
   type Viewer,
 } from '@auren/contracts';
 import { roomsForEvent, roomsForViewer } from './room-router';
+import { makeEvent } from '../../../../test/fixtures/events';
 
 /** mulberry32: a small seeded PRNG, so that a failure reproduces. */
 function prng(seed: number): () => number {
@@ -96,26 +97,8 @@ function viewer(
   };
 }
 
-function event(
-  overrides: {
-    type?: EventType;
-    agent?: string;
-    user_id?: string;
-    metrics?: PerformanceMetrics;
-  } = {},
-): AgentEvent {
-  const value: AgentEvent = {
-    event_id: 'e-explicit',
-    event_type: overrides.type ?? 'llm_call',
-    timestamp: '2025-01-24T10:30:00.000Z',
-    received_at: '2025-01-24T10:30:00.000Z',
-    source_agent: { id: overrides.agent ?? 'x' },
-    payload: {},
-    metadata: {},
-  };
-  if (overrides.user_id !== undefined) value.user_id = overrides.user_id;
-  if (overrides.metrics !== undefined) value.performance_metrics = overrides.metrics;
-  return value;
+function event(overrides: Parameters<typeof makeEvent>[0] = {}): AgentEvent {
+  return makeEvent({ agent: 'x', event_id: 'e-explicit', ...overrides });
 }
 
 /** What Socket.IO's room union does: the viewer gets the event when it is in one of its rooms. */
