@@ -1,21 +1,11 @@
 /** Three tiers (CONVENTIONS "Tests"): unit specs beside the code, integration and e2e under test/. */
+// ts-jest in transpile-only mode: emits decorator metadata, which Nest's dependency injection
+// needs, and type-checking is `npm run check`'s job.
 const transform = {
-  '^.+\\.(ts|js)$': [
-    '@swc/jest',
-    {
-      jsc: {
-        parser: { syntax: 'typescript', decorators: true },
-        transform: { legacyDecorator: true, decoratorMetadata: true },
-        target: 'es2022',
-      },
-      module: { type: 'commonjs' },
-    },
-  ],
+  '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: '<rootDir>/tsconfig.json' }],
 };
 const common = {
   transform,
-  // ESM-only dependencies that Node 20 loads with require(esm) but Jest needs compiled.
-  transformIgnorePatterns: ['/node_modules/(?!(content-disposition)/)'],
   testEnvironment: 'node',
   moduleNameMapper: { '^@auren/(.*)$': '<rootDir>/libs/$1/src' },
   rootDir: __dirname,
