@@ -1,8 +1,8 @@
 /** Three tiers (CONVENTIONS "Tests"): unit specs beside the code, integration and e2e under test/. */
-// ts-jest in transpile-only mode: emits decorator metadata, which Nest's dependency injection
+// ts-jest, transpile-only (isolatedModules in tsconfig.jest.json): emits decorator metadata, which Nest's dependency injection
 // needs, and type-checking is `npm run check`'s job.
 const transform = {
-  '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: '<rootDir>/tsconfig.json' }],
+  '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }],
 };
 const common = {
   transform,

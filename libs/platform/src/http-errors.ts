@@ -53,11 +53,21 @@ export class HttpErrorFilter implements ExceptionFilter {
   constructor(private readonly onReject?: RejectListener) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    if (
+      exception instanceof HttpException &&
+      !(exception instanceof ApiError) &&
+      exception.getStatus() === 503
+    ) {
+      // Terminus's "not ready" answer: its body says which check is down, and it is no crash.
+      void reply.status(503).send(exception.getResponse());
+      return;
+    }
     const error = toApiError(exception);
     if (error.getStatus() >= 500 && error.reason === 'internal') {
       this.logger.error((exception as Error)?.stack ?? String(exception));
     }
     this.onReject?.(error.reason, error.getStatus());
-    send(host.switchToHttp().getResponse<FastifyReply>(), error);
+    send(reply, error);
   }
 }
