@@ -19,6 +19,11 @@ export interface StreamTransportOptions {
   maxBackoffMs?: number;
   /** Called for each record that is not a valid event (logged and skipped). */
   onPoison?: (entry: StreamEntry, reason: string) => void;
+  /**
+   * Awaited once the start position is known and before the first live record is dispatched:
+   * the place to rebuild state from history up to `position` (a failure is retried).
+   */
+  beforeStart?: (position: string) => Promise<void>;
 }
 
 /** Context of a stream record, for handlers that want the raw position. */
@@ -92,6 +97,7 @@ export class StreamTransportStrategy
         if (!started) {
           const from = this.options.startFrom ?? '$';
           this.position = from === '$' ? await this.log.headPosition() : from;
+          await this.options.beforeStart?.(this.position);
           started = true;
           this.setStatus('connected');
           onListening();

@@ -25,6 +25,7 @@ import { comparePositions } from '@auren/streaming';
 import { DeliveryService } from '../delivery/delivery.service';
 import { GatewayMetrics } from '../delivery/gateway-metrics';
 import { HistoryService } from '../history/history.service';
+import { SummaryService } from '../summaries/summary.service';
 import {
   parseAgentFilter,
   parseRecentRequest,
@@ -51,12 +52,14 @@ export class ConnectionsGateway implements OnGatewayInit, OnGatewayConnection, O
     private readonly delivery: DeliveryService,
     private readonly history: HistoryService,
     private readonly metrics: GatewayMetrics,
+    private readonly summaries: SummaryService,
     @Inject(AUREN_CONFIG) private readonly config: AurenConfig,
   ) {}
 
   afterInit(server: AurenServer): void {
     server.use(handshakeMiddleware(this.verifier, this.registry, this.metrics));
     this.delivery.attach(server);
+    this.summaries.attach(server);
   }
 
   async handleConnection(socket: AurenSocket): Promise<void> {

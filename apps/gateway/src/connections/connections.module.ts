@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { DeliveryModule } from '../delivery/delivery.module';
+import { SummariesModule } from '../summaries/summaries.module';
 import { HistoryService } from '../history/history.service';
 import { ConnectionRegistry } from './connection-registry';
 import { ConnectionsGateway } from './connections.gateway';
 
 /** The Socket.IO gateway: handshake, connection set-up and client messages. */
 @Module({
-  imports: [DeliveryModule],
+  imports: [DeliveryModule, SummariesModule],
   providers: [ConnectionsGateway, ConnectionRegistry, HistoryService],
 })
 export class ConnectionsModule {}

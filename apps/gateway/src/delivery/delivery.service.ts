@@ -3,6 +3,7 @@ import type { Server } from 'socket.io';
 import type { StreamedEvent } from '@auren/contracts';
 import type { ConnectionState } from '../connections/connection-state';
 import type { AurenServer, AurenSocket } from '../connections/socket-types';
+import { SummaryService } from '../summaries/summary.service';
 import { GatewayMetrics } from './gateway-metrics';
 import { roomsForEvent, roomsForViewer } from './room-router';
 import { ThresholdRegistry } from './threshold-registry';
@@ -17,7 +18,10 @@ export class DeliveryService {
   private readonly thresholds = new ThresholdRegistry();
   private delivered = '0-0';
 
-  constructor(private readonly metrics: GatewayMetrics) {}
+  constructor(
+    private readonly metrics: GatewayMetrics,
+    private readonly summaries: SummaryService,
+  ) {}
 
   attach(server: AurenServer): void {
     this.server = server;
@@ -33,13 +37,17 @@ export class DeliveryService {
 
   deliver(event: StreamedEvent): void {
     this.metrics.eventsReceived.inc();
+    this.summaries.record(event);
     const server = this.server;
     if (server) {
-      const rooms = roomsForEvent(event, this.thresholds.values());
       // `to([])` would mean "everyone": an event that selects no room goes nowhere.
-      if (rooms.length > 0 && hasAny(server, rooms)) {
+      const rooms = existingRooms(server, roomsForEvent(event, this.thresholds.values()));
+      if (rooms.length > 0) {
         server.to(rooms).emit('stream_event', { type: 'stream_event', event });
+        const recipients = countRecipients(server, rooms);
         this.metrics.eventsRouted.inc();
+        this.metrics.deliveries.inc(recipients);
+        this.summaries.countSent(recipients);
       }
     }
     this.delivered = event.stream_id;
@@ -64,8 +72,16 @@ export class DeliveryService {
   }
 }
 
-function hasAny(server: Server, rooms: string[]): boolean {
+function existingRooms(server: Server, rooms: string[]): string[] {
   const existing = server.sockets.adapter.rooms;
-  for (const room of rooms) if (existing.has(room)) return true;
-  return false;
+  return rooms.filter((room) => existing.has(room));
+}
+
+/** Connections in the union of `rooms` (a connection in two of them counts once). */
+function countRecipients(server: Server, rooms: string[]): number {
+  const existing = server.sockets.adapter.rooms;
+  if (rooms.length === 1) return existing.get(rooms[0])?.size ?? 0;
+  const seen = new Set<string>();
+  for (const room of rooms) for (const id of existing.get(room) ?? []) seen.add(id);
+  return seen.size;
 }

@@ -7,6 +7,7 @@ export class GatewayMetrics {
   readonly connectionsRefused: Counter<'code'>;
   readonly eventsReceived: Counter;
   readonly eventsRouted: Counter;
+  readonly deliveries: Counter;
   readonly poisonRecords: Counter;
   readonly replayed: Counter;
   readonly clientErrors: Counter<'code'>;
@@ -32,6 +33,11 @@ export class GatewayMetrics {
     this.eventsRouted = new Counter({
       name: 'auren_gateway_events_routed_total',
       help: 'Events emitted to at least one room',
+      registers,
+    });
+    this.deliveries = new Counter({
+      name: 'auren_gateway_deliveries_total',
+      help: 'stream_event messages handed to connections (one per event per connection)',
       registers,
     });
     this.poisonRecords = new Counter({
