@@ -48,7 +48,13 @@ export async function startGateway(
   const app = await createGatewayApp(config, streaming);
   await app.listen(config.gatewayPort, '127.0.0.1');
   await app.startAllMicroservices();
-  return { app, url: `http://127.0.0.1:${config.gatewayPort}`, close: () => app.close() };
+  const url = `http://127.0.0.1:${config.gatewayPort}`;
+  // Ready means reading the stream: events posted from now on will be delivered.
+  await waitFor(async () => (await fetch(`${url}/health/ready`)).status === 200, {
+    timeoutMs: 20_000,
+    what: 'the gateway to be ready',
+  });
+  return { app, url, close: () => app.close() };
 }
 
 /** An app started from dist/ as its own process, the way `npm run start:*` does. */

@@ -4,6 +4,7 @@ import type { AurenConfig } from '@auren/config';
 import type { ErrorMessage, RecentEventsMessage, StreamedEvent } from '@auren/contracts';
 import { postJson, RunningApp, startGateway, startIngest, testConfig } from '../harness/apps';
 import { Client, connectClient, ConnectedClient, refusal } from '../harness/clients';
+import { freePort } from '../harness/ports';
 import { nextEvent, waitFor } from '../harness/wait';
 
 const SECRET = 'integration-secret-integration-secret-0123';
@@ -305,6 +306,33 @@ describe('Gateway over Socket.IO with a real Redis', () => {
       await again.waitForEvents(expected.length + 1);
       await settle(again.socket);
       expect(ids(again.events)).toEqual([...expected, live.event_id]);
+    });
+
+    it('replays on a gateway that has just started, before any live event went through it', async () => {
+      const first = await connect({ token: 'test-token', agent_filter: ['late-pod'] });
+      await publish([ev('late-pod')]);
+      const [last] = await first.waitForEvents(1);
+      first.close();
+      const missed = [ev('late-pod'), ev('late-pod')];
+      await publish(missed);
+      const fresh = await startGateway({ ...config, gatewayPort: await freePort() });
+      try {
+        const again = await connectClient(fresh.url, {
+          token: 'test-token',
+          agent_filter: ['late-pod'],
+          resume_from: last.stream_id,
+        });
+        expect(again.established.resume).toEqual({
+          recovered: true,
+          replayed: 2,
+          from: last.stream_id,
+        });
+        await again.waitForEvents(2);
+        expect(ids(again.events)).toEqual(missed.map((e) => e.event_id));
+        again.close();
+      } finally {
+        await fresh.close();
+      }
     });
 
     it('says recovered: false for a position the stream does not hold', async () => {

@@ -72,6 +72,7 @@ describe(StreamTransportStrategy.name, () => {
     const moduleRef = await Test.createTestingModule({ imports: [ConsumerModule] }).compile();
     app = moduleRef.createNestMicroservice({ strategy: sut, logger: false });
     await app.listen();
+    await waitFor(() => sut.isConnected, { what: 'the transport to start' });
   });
 
   afterAll(async () => {

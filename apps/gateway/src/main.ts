@@ -7,6 +7,11 @@ async function bootstrap(): Promise<void> {
   const app = await createGatewayApp(config);
   await app.listen(config.gatewayPort, config.host);
   await app.startAllMicroservices();
+  if (config.stream.backend === 'memory') {
+    new Logger('Streaming').warn(
+      'No REDIS_URL: this process uses its own in-memory stream, which no other process can see. Set REDIS_URL to connect separate ingest and gateway processes, or run both in one process with `npm start`.',
+    );
+  }
   new Logger('Gateway').log(
     `Gateway listening on http://${config.host}:${config.gatewayPort} (page at /, Socket.IO at /socket.io, stream: ${config.stream.backend})`,
   );

@@ -6,6 +6,11 @@ async function bootstrap(): Promise<void> {
   const config = loadConfigOrExit();
   const app = await createIngestApp(config);
   await app.listen(config.ingestPort, config.host);
+  if (config.stream.backend === 'memory') {
+    new Logger('Streaming').warn(
+      'No REDIS_URL: this process uses its own in-memory stream, which no other process can see. Set REDIS_URL to connect separate ingest and gateway processes, or run both in one process with `npm start`.',
+    );
+  }
   new Logger('Ingest').log(
     `Ingest listening on http://${config.host}:${config.ingestPort} (stream: ${config.stream.backend}, ${config.production ? 'production' : 'development'} mode)`,
   );

@@ -85,7 +85,10 @@ export class CredentialVerifier {
     if (token.length > MAX_TOKEN_LENGTH) return new AuthFailure('AUTH_FAILED', 'token too long');
     const decoded = jwt.decode(token, { complete: true });
     if (!decoded || typeof decoded.payload === 'string') {
-      return new AuthFailure('AUTH_FAILED', 'token is neither a known API key nor a valid JWT');
+      return new AuthFailure(
+        'AUTH_FAILED',
+        'the token is not a valid JWT (nor, at ingest, a configured API key)',
+      );
     }
     const { jwtSecret, jwtPublicKey, jwtPublicAlgorithm } = this.config.auth;
     let key: string | undefined;

@@ -53,7 +53,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 /**
  * Builds the agent reference: `id` and `role` go through class-validator, the other string
- * fields are kept (CONTRACT §1), non-string extras are dropped (documented in docs/events.md).
+ * fields are kept (CONTRACT §1), non-string extras are dropped (documented in docs/ingest.md).
  */
 function readAgent(
   raw: Record<string, unknown>,

@@ -71,9 +71,14 @@ export class StreamTransportStrategy
     return this.position;
   }
 
+  /**
+   * Starts reading in the background and returns at once: an app must start (and report not
+   * ready) while its backend is away, not hang in start-up.
+   */
   listen(callback: () => void): void {
     this.running = true;
-    this.loop = this.run(callback);
+    this.loop = this.run();
+    callback();
   }
 
   async close(): Promise<void> {
@@ -89,7 +94,7 @@ export class StreamTransportStrategy
     return this.log as T;
   }
 
-  private async run(onListening: () => void): Promise<void> {
+  private async run(): Promise<void> {
     let started = false;
     let failures = 0;
     while (this.running) {
@@ -100,7 +105,6 @@ export class StreamTransportStrategy
           await this.options.beforeStart?.(this.position);
           started = true;
           this.setStatus('connected');
-          onListening();
         }
         const entries = await this.log.readAfter(this.position, this.batchSize, this.blockMs);
         if (failures > 0) {

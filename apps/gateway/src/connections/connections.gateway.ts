@@ -119,6 +119,8 @@ export class ConnectionsGateway implements OnGatewayInit, OnGatewayConnection, O
    * delivery, then goes live in the same synchronous step as the final check.
    */
   private async catchUp(socket: AurenSocket, state: ConnectionState, from: string): Promise<void> {
+    // Until the reader has started, "delivered so far" is not known yet.
+    await this.delivery.started;
     const recovered = await this.history.holds(from);
     const events: StreamedEvent[] = [];
     let cursor = from;

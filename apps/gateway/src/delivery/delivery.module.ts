@@ -15,11 +15,19 @@ import { SummaryService } from '../summaries/summary.service';
     GatewayMetrics,
     {
       provide: StreamTransportStrategy,
-      inject: [EVENT_LOG, GatewayMetrics, SummaryService],
-      useFactory: (log: EventLog, metrics: GatewayMetrics, summaries: SummaryService) =>
+      inject: [EVENT_LOG, GatewayMetrics, SummaryService, DeliveryService],
+      useFactory: (
+        log: EventLog,
+        metrics: GatewayMetrics,
+        summaries: SummaryService,
+        delivery: DeliveryService,
+      ) =>
         new StreamTransportStrategy(log, {
           onPoison: () => metrics.poisonRecords.inc(),
-          beforeStart: (position) => summaries.warmUp(position),
+          beforeStart: async (position) => {
+            await summaries.warmUp(position);
+            delivery.startAt(position);
+          },
         }),
     },
   ],

@@ -17,6 +17,9 @@ export class DeliveryService {
   private server?: AurenServer;
   private readonly thresholds = new ThresholdRegistry();
   private delivered = '0-0';
+  private markStarted!: () => void;
+  /** Resolves once the stream reader knows where live delivery starts. */
+  readonly started = new Promise<void>((resolve) => (this.markStarted = resolve));
 
   constructor(
     private readonly metrics: GatewayMetrics,
@@ -33,6 +36,12 @@ export class DeliveryService {
    */
   get deliveredThrough(): string {
     return this.delivered;
+  }
+
+  /** Live delivery starts after `position`: everything up to it counts as delivered before. */
+  startAt(position: string): void {
+    this.delivered = position;
+    this.markStarted();
   }
 
   deliver(event: StreamedEvent): void {
