@@ -42,9 +42,12 @@ export const envSchema = z.object({
   AUREN_API_KEYS: list,
   AUREN_CORS_ORIGINS: list,
   AUREN_SUMMARY_INTERVAL_MS: positiveInt(30_000),
+  AUREN_SUMMARY_WARMUP_EVENTS: z.coerce.number().int().min(0).default(100_000),
+  AUREN_SUMMARY_MAX_ENTRIES: positiveInt(10_000),
   AUREN_MAX_CONNECTIONS: positiveInt(10_000),
   AUREN_MAX_CONNECTIONS_PER_USER: positiveInt(50),
   AUREN_CLIENT_MESSAGES_PER_MINUTE: positiveInt(100),
+  AUREN_CLIENT_QUEUE_LIMIT: positiveInt(1000),
   AUREN_RETRY_AFTER_SECONDS: positiveInt(1),
   AUREN_LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
 });

@@ -35,9 +35,15 @@ export interface AurenConfig {
   };
   corsOrigins: string[];
   summaryIntervalMs: number;
+  /** Stream records read at start to rebuild the summaries (the newest ones, up to the live start). */
+  summaryWarmupEvents: number;
+  /** (owner, agent) and (owner, agent, collaboration key) entries kept in the summary cache, in total. */
+  summaryMaxEntries: number;
   maxConnections: number;
   maxConnectionsPerUser: number;
   clientMessagesPerMinute: number;
+  /** Packets queued for one connection before it is left out of live emits (stream_gap). */
+  clientQueueLimit: number;
   retryAfterSeconds: number;
   logLevel: LogLevel;
 }
@@ -137,9 +143,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AurenConfig {
     },
     corsOrigins: e.AUREN_CORS_ORIGINS,
     summaryIntervalMs: e.AUREN_SUMMARY_INTERVAL_MS,
+    summaryWarmupEvents: e.AUREN_SUMMARY_WARMUP_EVENTS,
+    summaryMaxEntries: e.AUREN_SUMMARY_MAX_ENTRIES,
     maxConnections: e.AUREN_MAX_CONNECTIONS,
     maxConnectionsPerUser: e.AUREN_MAX_CONNECTIONS_PER_USER,
     clientMessagesPerMinute: e.AUREN_CLIENT_MESSAGES_PER_MINUTE,
+    clientQueueLimit: e.AUREN_CLIENT_QUEUE_LIMIT,
     retryAfterSeconds: e.AUREN_RETRY_AFTER_SECONDS,
     logLevel: e.AUREN_LOG_LEVEL,
   };

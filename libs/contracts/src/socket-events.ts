@@ -59,6 +59,13 @@ export interface StreamEventMessage {
   event: StreamedEvent;
 }
 
+/** Per-model figures of one agent (an AUREN addition to the contract's `performance_summary`). */
+export interface ModelSummary {
+  calls: number;
+  total_tokens: number;
+  total_token_cost: number;
+}
+
 export interface AgentSummary {
   average_latency_ms: number;
   success_rate: number;
@@ -66,6 +73,8 @@ export interface AgentSummary {
   total_token_cost: number;
   total_tokens: number;
   last_update: string;
+  /** Figures per `performance_metrics.model`; the gateway always sends it (`{}` when none). */
+  models?: Record<string, ModelSummary>;
 }
 
 export interface CollaborationSummary {

@@ -6,6 +6,7 @@ import { AUREN_CONFIG, AurenConfig } from '@auren/config';
 @Injectable()
 export class ConnectionRegistry {
   private total = 0;
+  private admitting = true;
   private readonly perUser = new Map<string, number>();
 
   constructor(@Inject(AUREN_CONFIG) private readonly config: AurenConfig) {}
@@ -14,8 +15,18 @@ export class ConnectionRegistry {
     return this.total;
   }
 
+  /** Refuses every new connection from now on (the pod is draining). */
+  closeAdmissions(): void {
+    this.admitting = false;
+  }
+
+  get isAdmitting(): boolean {
+    return this.admitting;
+  }
+
   /** Takes a slot for `userId`, or says which limit refuses it. */
   reserve(userId: string): ConnectErrorCode | null {
+    if (!this.admitting) return 'SERVER_AT_CAPACITY';
     if (this.total >= this.config.maxConnections) return 'SERVER_AT_CAPACITY';
     const mine = this.perUser.get(userId) ?? 0;
     if (mine >= this.config.maxConnectionsPerUser) return 'USER_CONNECTION_LIMIT';

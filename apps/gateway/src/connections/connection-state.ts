@@ -11,6 +11,8 @@ export interface ConnectionState extends Viewer {
   rooms: string[];
   /** Set once the connection is in its rooms and its threshold counts. */
   live: boolean;
+  /** Set while the connection is left out of live emits because its queue is full. */
+  slow?: { after: string; recovering: boolean };
   /** Client messages in the current rate window. */
   messages: { windowStart: number; count: number };
 }

@@ -1,4 +1,4 @@
-import { Inject, Logger } from '@nestjs/common';
+import { Inject, Logger, OnModuleDestroy } from '@nestjs/common';
 import {
   ConnectedSocket,
   MessageBody,
@@ -21,7 +21,6 @@ import {
 } from '@auren/contracts';
 import { CredentialVerifier } from '@auren/auth';
 import { AUREN_CONFIG, AurenConfig } from '@auren/config';
-import { comparePositions } from '@auren/streaming';
 import { DeliveryService } from '../delivery/delivery.service';
 import { GatewayMetrics } from '../delivery/gateway-metrics';
 import { HistoryService } from '../history/history.service';
@@ -43,8 +42,11 @@ import type { AurenServer, AurenSocket } from './socket-types';
  * hands to the client's acknowledgement when it passed one.
  */
 @WebSocketGateway()
-export class ConnectionsGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
+export class ConnectionsGateway
+  implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, OnModuleDestroy
+{
   private readonly logger = new Logger(ConnectionsGateway.name);
+  private server?: AurenServer;
 
   constructor(
     private readonly verifier: CredentialVerifier,
@@ -57,14 +59,29 @@ export class ConnectionsGateway implements OnGatewayInit, OnGatewayConnection, O
   ) {}
 
   afterInit(server: AurenServer): void {
+    this.server = server;
     server.use(handshakeMiddleware(this.verifier, this.registry, this.metrics));
     this.delivery.attach(server);
     this.summaries.attach(server);
   }
 
+  /**
+   * Draining on SIGTERM (shutdown hooks): refuse new connections and close every connection's
+   * transport, which Socket.IO clients answer by reconnecting, through the load balancer, to
+   * another pod, resuming from their last stream_id.
+   */
+  onModuleDestroy(): void {
+    this.registry.closeAdmissions();
+    const sockets = this.server?.sockets.sockets;
+    if (!sockets || sockets.size === 0) return;
+    this.logger.log(`Draining: asking ${sockets.size} connections to reconnect elsewhere`);
+    for (const socket of sockets.values()) socket.conn.close();
+  }
+
   async handleConnection(socket: AurenSocket): Promise<void> {
     const state = socket.data.state;
     this.metrics.connections.inc();
+    this.delivery.watchQueue(socket);
     socket.use(([event], next) =>
       this.withinRate(socket, state, String(event)) ? next() : undefined,
     );
@@ -115,26 +132,20 @@ export class ConnectionsGateway implements OnGatewayInit, OnGatewayConnection, O
   }
 
   /**
-   * Replays what the connection missed after `from` until replay has caught up with live
-   * delivery, then goes live in the same synchronous step as the final check.
+   * Replays what the connection missed after `from`, then goes live in the same synchronous step
+   * as the final catch-up check.
    */
   private async catchUp(socket: AurenSocket, state: ConnectionState, from: string): Promise<void> {
-    // Until the reader has started, "delivered so far" is not known yet.
     await this.delivery.started;
     const recovered = await this.history.holds(from);
+    this.metrics.resumes.inc({ outcome: recovered ? 'recovered' : 'not_recovered' });
     const events: StreamedEvent[] = [];
-    let cursor = from;
-    while (comparePositions(cursor, this.delivery.deliveredThrough) < 0) {
-      const reached = await this.history.replay(
-        state,
-        cursor,
-        this.delivery.deliveredThrough,
-        (e) => events.push(e),
-      );
-      if (reached === cursor) break;
-      cursor = reached;
-    }
-    this.goLive(socket, state, { recovered, replayed: events.length, from }, events);
+    await this.delivery.followUntilLive(
+      state,
+      from,
+      (event) => events.push(event),
+      () => this.goLive(socket, state, { recovered, replayed: events.length, from }, events),
+    );
   }
 
   @SubscribeMessage('subscribe')

@@ -1,13 +1,12 @@
 import { Module } from '@nestjs/common';
 import { DeliveryModule } from '../delivery/delivery.module';
 import { SummariesModule } from '../summaries/summaries.module';
-import { HistoryService } from '../history/history.service';
 import { ConnectionRegistry } from './connection-registry';
 import { ConnectionsGateway } from './connections.gateway';
 
 /** The Socket.IO gateway: handshake, connection set-up and client messages. */
 @Module({
   imports: [DeliveryModule, SummariesModule],
-  providers: [ConnectionsGateway, ConnectionRegistry, HistoryService],
+  providers: [ConnectionsGateway, ConnectionRegistry],
 })
 export class ConnectionsModule {}

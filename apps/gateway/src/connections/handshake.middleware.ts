@@ -34,8 +34,10 @@ export function handshakeMiddleware(
     const options = parseHandshake(auth);
     if (!options.ok) return refuse(next, 'BAD_HANDSHAKE', options.message);
     const limit = registry.reserve(principal.userId);
-    if (limit === 'SERVER_AT_CAPACITY')
-      return refuse(next, limit, 'this gateway is at capacity; try another or retry later');
+    if (limit === 'SERVER_AT_CAPACITY') {
+      const why = registry.isAdmitting ? 'is at capacity' : 'is shutting down';
+      return refuse(next, limit, `this gateway ${why}; reconnect (to another pod) or retry later`);
+    }
     if (limit) return refuse(next, limit, 'this user has reached its connection limit');
     socket.data.state = newConnectionState(principal, options.value);
     next();

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { EVENT_LOG, EventLog, StreamTransportStrategy } from '@auren/streaming';
 import { DeliveryService } from './delivery.service';
 import { GatewayMetrics } from './gateway-metrics';
+import { HistoryService } from '../history/history.service';
 import { StreamController } from './stream.controller';
 import { SummariesModule } from '../summaries/summaries.module';
 import { SummaryService } from '../summaries/summary.service';
@@ -12,6 +13,7 @@ import { SummaryService } from '../summaries/summary.service';
   controllers: [StreamController],
   providers: [
     DeliveryService,
+    HistoryService,
     GatewayMetrics,
     {
       provide: StreamTransportStrategy,
@@ -31,6 +33,6 @@ import { SummaryService } from '../summaries/summary.service';
         }),
     },
   ],
-  exports: [DeliveryService, GatewayMetrics, StreamTransportStrategy],
+  exports: [DeliveryService, GatewayMetrics, HistoryService, StreamTransportStrategy],
 })
 export class DeliveryModule {}

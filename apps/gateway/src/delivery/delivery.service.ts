@@ -1,22 +1,38 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Server } from 'socket.io';
-import type { StreamedEvent } from '@auren/contracts';
+import type { StreamedEvent, Viewer } from '@auren/contracts';
+import { AUREN_CONFIG, AurenConfig } from '@auren/config';
+import { comparePositions } from '@auren/streaming';
 import type { ConnectionState } from '../connections/connection-state';
 import type { AurenServer, AurenSocket } from '../connections/socket-types';
+import { HistoryService } from '../history/history.service';
 import { SummaryService } from '../summaries/summary.service';
 import { GatewayMetrics } from './gateway-metrics';
 import { roomsForEvent, roomsForViewer } from './room-router';
 import { ThresholdRegistry } from './threshold-registry';
 
+/** Connections whose outgoing queue is full: live emits skip them until they drain. */
+export const SLOW_ROOM = 'auren:slow';
+
+/** The part of engine.io's socket this service reads: its queue of packets not yet written. */
+interface EngineConnection {
+  writeBuffer: unknown[];
+  on(event: 'packetCreate' | 'drain', listener: () => void): unknown;
+}
+
 /**
- * Live delivery: one emit per event to the rooms that select it. Also owns room membership, so
- * that the rooms a connection is in always match its state.
+ * Live delivery: one emit per event to the rooms that select it. Also owns room membership (so
+ * that the rooms a connection is in always match its state) and the bounded per-connection
+ * queue: a connection whose queue reaches `AUREN_CLIENT_QUEUE_LIMIT` packets is left out of live
+ * emits until it drains, and is then told what it missed with a `stream_gap`.
  */
 @Injectable()
 export class DeliveryService {
   private server?: AurenServer;
   private readonly thresholds = new ThresholdRegistry();
   private delivered = '0-0';
+  /** The event being emitted right now, if any. */
+  private emitting: string | null = null;
   private markStarted!: () => void;
   /** Resolves once the stream reader knows where live delivery starts. */
   readonly started = new Promise<void>((resolve) => (this.markStarted = resolve));
@@ -24,6 +40,8 @@ export class DeliveryService {
   constructor(
     private readonly metrics: GatewayMetrics,
     private readonly summaries: SummaryService,
+    private readonly history: HistoryService,
+    @Inject(AUREN_CONFIG) private readonly config: AurenConfig,
   ) {}
 
   attach(server: AurenServer): void {
@@ -32,7 +50,7 @@ export class DeliveryService {
 
   /**
    * The position of the last event emitted live. Updated in the same synchronous step as the
-   * emit, which is what lets a resuming connection hand over from replay to rooms without a gap.
+   * emit, which is what lets a connection hand over from history to rooms without a gap.
    */
   get deliveredThrough(): string {
     return this.delivered;
@@ -52,8 +70,12 @@ export class DeliveryService {
       // `to([])` would mean "everyone": an event that selects no room goes nowhere.
       const rooms = existingRooms(server, roomsForEvent(event, this.thresholds.values()));
       if (rooms.length > 0) {
-        server.to(rooms).emit('stream_event', { type: 'stream_event', event });
-        const recipients = countRecipients(server, rooms);
+        const slow = server.sockets.adapter.rooms.get(SLOW_ROOM);
+        const target = slow ? server.to(rooms).except(SLOW_ROOM) : server.to(rooms);
+        this.emitting = event.stream_id;
+        target.emit('stream_event', { type: 'stream_event', event });
+        this.emitting = null;
+        const recipients = countRecipients(server, rooms, slow);
         this.metrics.eventsRouted.inc();
         this.metrics.deliveries.inc(recipients);
         this.summaries.countSent(recipients);
@@ -79,6 +101,77 @@ export class DeliveryService {
   untrackThreshold(threshold: number): void {
     this.thresholds.remove(threshold);
   }
+
+  /**
+   * Reads history after `from` for `viewer` until it has caught up with live delivery, then
+   * calls `onLive` in the same synchronous step as the final check: nothing emitted live can
+   * fall between the two. Returns the number of events passed to `onEvent`.
+   */
+  async followUntilLive(
+    viewer: Viewer,
+    from: string,
+    onEvent: (event: StreamedEvent) => void,
+    onLive: () => void,
+  ): Promise<void> {
+    await this.started;
+    let cursor = from;
+    while (comparePositions(cursor, this.delivered) < 0) {
+      const reached = await this.history.replay(viewer, cursor, this.delivered, onEvent);
+      if (reached === cursor) break;
+      cursor = reached;
+    }
+    onLive();
+  }
+
+  /** Watches a connection's outgoing queue (per packet: O(1), no loop over connections). */
+  watchQueue(socket: AurenSocket): void {
+    const conn = socket.conn as unknown as EngineConnection;
+    const state = socket.data.state;
+    const limit = this.config.clientQueueLimit;
+    conn.on('packetCreate', () => {
+      const queued = conn.writeBuffer.length + 1;
+      if (queued > this.metrics.queueHighWater) this.metrics.queueHighWater = queued;
+      if (!state.slow && queued >= limit) this.markSlow(socket, state);
+    });
+    // Emitted each time the queue has been handed to the transport, i.e. the client reads again.
+    conn.on('drain', () => {
+      if (state.slow && !state.slow.recovering) void this.recover(socket, state);
+    });
+  }
+
+  private markSlow(socket: AurenSocket, state: ConnectionState): void {
+    // The event being emitted is already queued; what is skipped starts after it.
+    state.slow = { after: this.emitting ?? this.delivered, recovering: false };
+    void socket.join(SLOW_ROOM);
+    this.metrics.slowConsumers.inc();
+  }
+
+  private async recover(socket: AurenSocket, state: ConnectionState): Promise<void> {
+    const slow = state.slow;
+    if (!slow) return;
+    slow.recovering = true;
+    let skipped = 0;
+    let first = '';
+    let last = '';
+    const count = (event: StreamedEvent) => {
+      skipped += 1;
+      if (!first) first = event.stream_id;
+      last = event.stream_id;
+    };
+    try {
+      await this.followUntilLive(state, slow.after, count, () => {
+        state.slow = undefined;
+        void socket.leave(SLOW_ROOM);
+        if (skipped === 0 || !socket.connected) return;
+        socket.emit('stream_gap', { type: 'stream_gap', from: first, to: last, skipped });
+        this.metrics.gaps.inc();
+        this.metrics.skipped.inc(skipped);
+      });
+    } catch {
+      // History unreadable right now: stay out of live emits and try again at the next drain.
+      slow.recovering = false;
+    }
+  }
 }
 
 function existingRooms(server: Server, rooms: string[]): string[] {
@@ -86,11 +179,12 @@ function existingRooms(server: Server, rooms: string[]): string[] {
   return rooms.filter((room) => existing.has(room));
 }
 
-/** Connections in the union of `rooms` (a connection in two of them counts once). */
-function countRecipients(server: Server, rooms: string[]): number {
+/** Connections in the union of `rooms` (a connection in two of them counts once), less the slow ones. */
+function countRecipients(server: Server, rooms: string[], slow: Set<string> | undefined): number {
   const existing = server.sockets.adapter.rooms;
-  if (rooms.length === 1) return existing.get(rooms[0])?.size ?? 0;
+  if (rooms.length === 1 && !slow) return existing.get(rooms[0])?.size ?? 0;
   const seen = new Set<string>();
-  for (const room of rooms) for (const id of existing.get(room) ?? []) seen.add(id);
+  for (const room of rooms)
+    for (const id of existing.get(room) ?? []) if (!slow?.has(id)) seen.add(id);
   return seen.size;
 }

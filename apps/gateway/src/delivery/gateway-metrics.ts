@@ -8,6 +8,12 @@ export class GatewayMetrics {
   readonly eventsReceived: Counter;
   readonly eventsRouted: Counter;
   readonly deliveries: Counter;
+  readonly slowConsumers: Counter;
+  readonly gaps: Counter;
+  readonly skipped: Counter;
+  readonly resumes: Counter<'outcome'>;
+  /** Largest outgoing queue (packets) of any connection since start. */
+  queueHighWater = 0;
   readonly poisonRecords: Counter;
   readonly replayed: Counter;
   readonly clientErrors: Counter<'code'>;
@@ -39,6 +45,36 @@ export class GatewayMetrics {
       name: 'auren_gateway_deliveries_total',
       help: 'stream_event messages handed to connections (one per event per connection)',
       registers,
+    });
+    this.slowConsumers = new Counter({
+      name: 'auren_gateway_slow_consumers_total',
+      help: 'Times a connection was left out of live emits because its queue was full',
+      registers,
+    });
+    this.gaps = new Counter({
+      name: 'auren_gateway_stream_gaps_total',
+      help: 'stream_gap notices sent',
+      registers,
+    });
+    this.skipped = new Counter({
+      name: 'auren_gateway_events_skipped_total',
+      help: 'Events slow connections missed (counted in stream_gap notices)',
+      registers,
+    });
+    this.resumes = new Counter({
+      name: 'auren_gateway_resumes_total',
+      help: 'Connections that resumed from a position, by outcome',
+      labelNames: ['outcome'],
+      registers,
+    });
+    const metrics = this;
+    new Gauge({
+      name: 'auren_gateway_client_queue_high_water',
+      help: 'Largest outgoing queue of any connection since start, in packets',
+      registers,
+      collect() {
+        this.set(metrics.queueHighWater);
+      },
     });
     this.poisonRecords = new Counter({
       name: 'auren_gateway_stream_poison_total',

@@ -1,0 +1,99 @@
+import type { StreamGapMessage } from '@auren/contracts';
+import { postJson, RunningApp, startGateway, startIngest, testConfig } from '../harness/apps';
+import { connectClient, ConnectedClient } from '../harness/clients';
+import { nextEvent, waitFor } from '../harness/wait';
+
+// Above the transport's read batch (500): a healthy client that gets a burst in one tick is not "slow".
+const QUEUE_LIMIT = 1000;
+const TOTAL = 6000;
+
+/** The TCP socket under a socket.io-client's websocket, to stop reading from it. */
+function tcpOf(client: ConnectedClient): { pause(): void; resume(): void } {
+  const transport = client.socket.io.engine.transport as unknown as {
+    ws?: { _socket?: { pause(): void; resume(): void } };
+  };
+  const tcp = transport.ws?._socket;
+  if (!tcp) throw new Error('expected a websocket transport with a TCP socket');
+  return tcp;
+}
+
+async function metric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const match = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  return match ? Number(match[1]) : NaN;
+}
+
+describe('A client that stops reading', () => {
+  let ingest: RunningApp;
+  let gateway: RunningApp;
+
+  beforeAll(async () => {
+    const config = await testConfig({ AUREN_CLIENT_QUEUE_LIMIT: String(QUEUE_LIMIT) });
+    ingest = await startIngest(config);
+    gateway = await startGateway(config);
+  });
+  afterAll(async () => {
+    await gateway.close();
+    await ingest.close();
+  });
+
+  it('is left out at its queue bound, gets a stream_gap naming what it missed, and is live again after', async () => {
+    const healthy = await connectClient(gateway.url, {
+      token: 'test-healthy',
+      agent_filter: ['flood'],
+    });
+    const slow = await connectClient(gateway.url, { token: 'test-slow', agent_filter: ['flood'] });
+    const tcp = tcpOf(slow);
+    tcp.pause();
+
+    const padding = 'x'.repeat(2048);
+    const streamIds: string[] = [];
+    for (let i = 0; i < TOTAL; i += 200) {
+      const events = Array.from({ length: 200 }, (_, j) => ({
+        event_id: `flood-${i + j}`,
+        event_type: 'tool_usage',
+        source_agent: { id: 'flood' },
+        payload: { padding },
+      }));
+      const reply = await postJson(`${ingest.url}/v1/events/batch`, { events });
+      expect(reply.status).toBe(202);
+      streamIds.push(
+        ...(reply.body.results as Array<{ stream_id: string }>).map((r) => r.stream_id),
+      );
+    }
+    await healthy.waitForEvents(TOTAL, 30_000);
+    expect(healthy.events.map((e) => e.stream_id)).toEqual(streamIds);
+
+    await waitFor(
+      async () => (await metric(gateway.url, 'auren_gateway_slow_consumers_total')) >= 1,
+      { what: 'the slow mark' },
+    );
+    // The bound holds: the queue never grew past the limit (plus the odd ping).
+    const highWater = await metric(gateway.url, 'auren_gateway_client_queue_high_water');
+    expect(highWater).toBeGreaterThanOrEqual(QUEUE_LIMIT);
+    expect(highWater).toBeLessThanOrEqual(QUEUE_LIMIT + 5);
+
+    const gap = nextEvent<StreamGapMessage>(slow.socket, 'stream_gap', 30_000);
+    tcp.resume();
+    const notice = await gap;
+    const received = slow.events.map((e) => e.stream_id);
+    // What arrived is a prefix of the stream, and the gap covers exactly the rest.
+    expect(received).toEqual(streamIds.slice(0, received.length));
+    expect(notice).toEqual({
+      type: 'stream_gap',
+      from: streamIds[received.length],
+      to: streamIds[TOTAL - 1],
+      skipped: TOTAL - received.length,
+    });
+
+    const after = await postJson(`${ingest.url}/v1/events`, {
+      event_type: 'tool_usage',
+      source_agent: { id: 'flood' },
+    });
+    await waitFor(() => slow.events.some((e) => e.stream_id === after.body.stream_id), {
+      what: 'a live event after the gap',
+    });
+    healthy.close();
+    slow.close();
+  });
+});
