@@ -43,11 +43,7 @@ describe('Gateway over Socket.IO with a real Redis', () => {
   const ids = (events: StreamedEvent[]) => events.map((e) => e.event_id);
 
   beforeAll(async () => {
-    config = await testConfig({
-      AUREN_JWT_SECRET: SECRET,
-      AUREN_MAX_CONNECTIONS_PER_USER: '8',
-      AUREN_CLIENT_MESSAGES_PER_MINUTE: '20',
-    });
+    config = await testConfig({ AUREN_JWT_SECRET: SECRET });
     ingest = await startIngest(config);
     gateway = await startGateway(config);
   });
@@ -175,10 +171,10 @@ describe('Gateway over Socket.IO with a real Redis', () => {
       expect(data.message.length).toBeGreaterThan(5);
     });
 
-    it('refuses a user over its connection limit, and lets it in again after one leaves', async () => {
+    it('refuses the 51st connection of a user, and lets it in again after one leaves', async () => {
       const dave = () => ({ token: token({ sub: 'dave' }) });
       const held: ConnectedClient[] = [];
-      for (let i = 0; i < 8; i++) held.push(await connect(dave()));
+      for (let i = 0; i < 50; i++) held.push(await connect(dave()));
       expect((await refusal(gateway.url, dave())).code).toBe('USER_CONNECTION_LIMIT');
       const gone = nextEvent(held[0].socket, 'disconnect');
       held[0].close();
@@ -272,7 +268,8 @@ describe('Gateway over Socket.IO with a real Redis', () => {
       const client = await connect({ token: 'test-token' });
       const errors: ErrorMessage[] = [];
       client.socket.on('error', (e) => errors.push(e));
-      for (let i = 0; i < 20; i++) await client.socket.timeout(5000).emitWithAck('ping', {});
+      for (let i = 0; i < 100; i++) await client.socket.timeout(5000).emitWithAck('ping', {});
+      expect(errors).toEqual([]);
       client.socket.emit('ping', {});
       await waitFor(() => errors.length > 0, { what: 'RATE_LIMITED' });
       expect(errors[0].code).toBe('RATE_LIMITED');
@@ -355,6 +352,31 @@ describe('Gateway over Socket.IO with a real Redis', () => {
     expect(ids(await client.waitForEvents(1))).toEqual([after.event_id]);
     const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
     expect(metrics).toMatch(/auren_gateway_stream_poison_total 2/);
+  });
+});
+
+describe('Gateway at capacity', () => {
+  it('refuses a connection over AUREN_MAX_CONNECTIONS with SERVER_AT_CAPACITY', async () => {
+    const gateway = await startGateway(await testConfig({ AUREN_MAX_CONNECTIONS: '2' }));
+    const held = [
+      await connectClient(gateway.url, { token: 'test-1' }),
+      await connectClient(gateway.url, { token: 'test-2' }),
+    ];
+    try {
+      const refused = await refusal(gateway.url, { token: 'test-3' });
+      expect(refused).toEqual({
+        code: 'SERVER_AT_CAPACITY',
+        message: expect.stringContaining('capacity'),
+      });
+      const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+      expect(metrics).toMatch(
+        /auren_gateway_connections_refused_total\{code="SERVER_AT_CAPACITY"\} 1/,
+      );
+      expect(metrics).toMatch(/auren_gateway_stream_lag_ms \d+/);
+    } finally {
+      for (const c of held) c.close();
+      await gateway.close();
+    }
   });
 });
 

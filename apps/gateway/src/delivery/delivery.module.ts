@@ -4,6 +4,7 @@ import { DeliveryService } from './delivery.service';
 import { GatewayMetrics } from './gateway-metrics';
 import { HistoryService } from '../history/history.service';
 import { StreamController } from './stream.controller';
+import { StreamLagMetric } from './stream-lag.metric';
 import { SummariesModule } from '../summaries/summaries.module';
 import { SummaryService } from '../summaries/summary.service';
 
@@ -14,6 +15,7 @@ import { SummaryService } from '../summaries/summary.service';
   providers: [
     DeliveryService,
     HistoryService,
+    StreamLagMetric,
     GatewayMetrics,
     {
       provide: StreamTransportStrategy,
