@@ -97,3 +97,36 @@ describe('A client that stops reading', () => {
     slow.close();
   });
 });
+
+describe('Client health limits', () => {
+  let gateway: RunningApp;
+
+  beforeAll(async () => {
+    gateway = await startGateway(
+      await testConfig({ AUREN_PING_INTERVAL_MS: '300', AUREN_PING_TIMEOUT_MS: '300' }),
+    );
+  });
+  afterAll(() => gateway.close());
+
+  it('drops a client that stops answering pings within interval + timeout', async () => {
+    const client = await connectClient(gateway.url, { token: 'test-silent' });
+    await waitFor(async () => (await metric(gateway.url, 'auren_gateway_connections')) === 1, {
+      what: 'one connection',
+    });
+    const started = Date.now();
+    tcpOf(client).pause();
+    await waitFor(async () => (await metric(gateway.url, 'auren_gateway_connections')) === 0, {
+      timeoutMs: 10_000,
+      what: 'the silent client to be dropped',
+    });
+    expect(Date.now() - started).toBeLessThan(3000);
+    client.close();
+  });
+
+  it('closes a connection that sends a message over 1 MiB', async () => {
+    const client = await connectClient(gateway.url, { token: 'test-big' });
+    const closed = nextEvent<string>(client.socket, 'disconnect');
+    client.socket.emit('get_recent', { limit: 1, event_types: ['x'.repeat(1024 * 1024 + 1)] } as never);
+    expect(await closed).toBe('transport close');
+  });
+});

@@ -44,6 +44,9 @@ export interface AurenConfig {
   clientMessagesPerMinute: number;
   /** Packets queued for one connection before it is left out of live emits (stream_gap). */
   clientQueueLimit: number;
+  /** A client that answers no ping is dropped after interval + timeout (45 s by default). */
+  pingIntervalMs: number;
+  pingTimeoutMs: number;
   retryAfterSeconds: number;
   logLevel: LogLevel;
 }
@@ -149,6 +152,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AurenConfig {
     maxConnectionsPerUser: e.AUREN_MAX_CONNECTIONS_PER_USER,
     clientMessagesPerMinute: e.AUREN_CLIENT_MESSAGES_PER_MINUTE,
     clientQueueLimit: e.AUREN_CLIENT_QUEUE_LIMIT,
+    pingIntervalMs: e.AUREN_PING_INTERVAL_MS,
+    pingTimeoutMs: e.AUREN_PING_TIMEOUT_MS,
     retryAfterSeconds: e.AUREN_RETRY_AFTER_SECONDS,
     logLevel: e.AUREN_LOG_LEVEL,
   };

@@ -6,7 +6,7 @@ import type { AurenConfig } from '@auren/config';
 
 /**
  * Socket.IO server options from config: 1 MiB messages, pings that drop a silent client within
- * 45 s (25 s interval + 20 s timeout), CORS for dashboards on other origins.
+ * interval + timeout (25 s + 20 s by default), CORS for dashboards on other origins.
  */
 export class AurenIoAdapter extends IoAdapter {
   constructor(
@@ -23,8 +23,8 @@ export class AurenIoAdapter extends IoAdapter {
       ...options,
       path: '/socket.io',
       maxHttpBufferSize: EVENT_LIMITS.maxBodyBytes,
-      pingInterval: 25_000,
-      pingTimeout: 20_000,
+      pingInterval: this.config.pingIntervalMs,
+      pingTimeout: this.config.pingTimeoutMs,
       cors: { origin, credentials: true },
     }) as Server;
     // Socket.IO memory guide: the handshake request is not needed after connection.
