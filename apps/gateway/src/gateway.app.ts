@@ -1,5 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AurenConfig, logLevels } from '@auren/config';
 import { HttpErrorFilter } from '@auren/platform';
 import { StreamingModuleOptions, StreamTransportStrategy } from '@auren/streaming';
@@ -28,5 +29,21 @@ export async function createGatewayApp(
     { inheritAppConfig: false },
   );
   app.enableShutdownHooks();
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('AUREN Realtime gateway (HTTP side)')
+      .setDescription(
+        'Summaries, health and metrics. The Socket.IO protocol is in docs/gateway.md.',
+      )
+      .setVersion('1')
+      .addBearerAuth({
+        type: 'http',
+        scheme: 'bearer',
+        description: 'JWT, or a test token in development',
+      })
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   return app;
 }

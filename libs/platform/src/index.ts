@@ -2,3 +2,4 @@ export * from './api-error';
 export * from './http-errors';
 export * from './metrics.module';
 export * from './health.module';
+export * from './error-body.dto';

@@ -67,13 +67,13 @@ export class GatewayMetrics {
       labelNames: ['outcome'],
       registers,
     });
-    const metrics = this;
+    const highWater = (): number => this.queueHighWater;
     new Gauge({
       name: 'auren_gateway_client_queue_high_water',
       help: 'Largest outgoing queue of any connection since start, in packets',
       registers,
       collect() {
-        this.set(metrics.queueHighWater);
+        this.set(highWater());
       },
     });
     this.poisonRecords = new Counter({

@@ -15,7 +15,8 @@ import { AgentEventDto, EventBatchDto } from '@auren/contracts';
 import type { Principal } from '@auren/auth';
 import { IngestAuthGuard } from '../credentials/ingest-auth.guard';
 import { CurrentPrincipal } from '../credentials/principal.decorator';
-import { BatchAcceptedDto, ErrorBodyDto, EventAcceptedDto } from './dto/responses.dto';
+import { ErrorBodyDto } from '@auren/platform';
+import { BatchAcceptedDto, EventAcceptedDto } from './dto/responses.dto';
 import { EventsService, PublishBatchResult, PublishOneResult } from './events.service';
 
 /**

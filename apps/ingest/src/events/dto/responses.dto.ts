@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 
 /** OpenAPI shapes of ingest's answers (CONTRACT §2). */
 export class EventAcceptedDto {
@@ -17,17 +17,4 @@ export class AppendOutcomeDto {
 export class BatchAcceptedDto {
   @ApiProperty() accepted!: number;
   @ApiProperty({ type: [AppendOutcomeDto] }) results!: AppendOutcomeDto[];
-}
-
-export class FieldErrorDto {
-  @ApiProperty({ example: 'source_agent.id' }) field!: string;
-  @ApiProperty({ example: 'source_agent.id is required' }) message!: string;
-  @ApiPropertyOptional({ description: 'Index in the batch' }) index?: number;
-}
-
-export class ErrorBodyDto {
-  @ApiProperty({ example: 400 }) statusCode!: number;
-  @ApiProperty({ example: 'Bad Request' }) error!: string;
-  @ApiProperty() message!: string;
-  @ApiPropertyOptional({ type: [FieldErrorDto] }) details?: FieldErrorDto[];
 }
