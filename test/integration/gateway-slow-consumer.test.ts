@@ -126,7 +126,73 @@ describe('Client health limits', () => {
   it('closes a connection that sends a message over 1 MiB', async () => {
     const client = await connectClient(gateway.url, { token: 'test-big' });
     const closed = nextEvent<string>(client.socket, 'disconnect');
-    client.socket.emit('get_recent', { limit: 1, event_types: ['x'.repeat(1024 * 1024 + 1)] } as never);
+    client.socket.emit('get_recent', {
+      limit: 1,
+      event_types: ['x'.repeat(1024 * 1024 + 1)],
+    } as never);
     expect(await closed).toBe('transport close');
+  });
+});
+
+describe('A long resume', () => {
+  let ingest: RunningApp;
+  let gateway: RunningApp;
+
+  beforeAll(async () => {
+    const config = await testConfig({
+      AUREN_CLIENT_QUEUE_LIMIT: '600',
+      AUREN_RESUME_MAX_EVENTS: '5000',
+    });
+    ingest = await startIngest(config);
+    gateway = await startGateway(config);
+  });
+  afterAll(async () => {
+    await gateway.close();
+    await ingest.close();
+  });
+
+  const post = async (count: number, agent: string): Promise<string[]> => {
+    const ids: string[] = [];
+    for (let i = 0; i < count; i += 500) {
+      const events = Array.from({ length: Math.min(500, count - i) }, () => ({
+        event_type: 'llm_call',
+        source_agent: { id: agent },
+      }));
+      const reply = await postJson(`${ingest.url}/v1/events/batch`, { events });
+      ids.push(...(reply.body.results as Array<{ stream_id: string }>).map((r) => r.stream_id));
+    }
+    return ids;
+  };
+
+  it('is sent a page at a time: the queue stays within its bound and no gap follows', async () => {
+    const [first] = await post(1, 'replayer');
+    const missed = await post(3000, 'replayer');
+    const client = await connectClient(gateway.url, {
+      token: 'test-r',
+      agent_filter: ['replayer'],
+      resume_from: first,
+    });
+    expect(client.established.resume).toEqual({ recovered: true, replayed: 3000, from: first });
+    // Replayed events arrive before connection_established, which opens live delivery.
+    expect(client.events.map((e) => e.stream_id)).toEqual(missed);
+    expect(await metric(gateway.url, 'auren_gateway_client_queue_high_water')).toBeLessThanOrEqual(
+      600,
+    );
+    expect(await metric(gateway.url, 'auren_gateway_slow_consumers_total')).toBe(0);
+    client.close();
+  });
+
+  it('stops at AUREN_RESUME_MAX_EVENTS and says recovered: false', async () => {
+    const [first] = await post(1, 'capped');
+    await post(6000, 'capped');
+    const client = await connectClient(gateway.url, {
+      token: 'test-r',
+      agent_filter: ['capped'],
+      resume_from: first,
+    });
+    expect(client.established.resume).toMatchObject({ recovered: false, from: first });
+    expect(client.established.resume?.replayed).toBeGreaterThanOrEqual(5000);
+    expect(client.established.resume?.replayed).toBeLessThan(6000);
+    client.close();
   });
 });

@@ -48,6 +48,7 @@ export const envSchema = z.object({
   AUREN_MAX_CONNECTIONS_PER_USER: positiveInt(50),
   AUREN_CLIENT_MESSAGES_PER_MINUTE: positiveInt(100),
   AUREN_CLIENT_QUEUE_LIMIT: positiveInt(1000),
+  AUREN_RESUME_MAX_EVENTS: positiveInt(100_000),
   AUREN_PING_INTERVAL_MS: positiveInt(25_000),
   AUREN_PING_TIMEOUT_MS: positiveInt(20_000),
   AUREN_RETRY_AFTER_SECONDS: positiveInt(1),

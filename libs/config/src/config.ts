@@ -44,12 +44,17 @@ export interface AurenConfig {
   clientMessagesPerMinute: number;
   /** Packets queued for one connection before it is left out of live emits (stream_gap). */
   clientQueueLimit: number;
+  /** Most events one resume replays; past it the resume answers `recovered: false`. */
+  resumeMaxEvents: number;
   /** A client that answers no ping is dropped after interval + timeout (45 s by default). */
   pingIntervalMs: number;
   pingTimeoutMs: number;
   retryAfterSeconds: number;
   logLevel: LogLevel;
 }
+
+/** Records the stream transport reads at once; a client's queue limit must stay above it. */
+export const STREAM_READ_BATCH = 500;
 
 /** The HS256 secret development mode falls back to. Production refuses to start without its own. */
 export const DEVELOPMENT_JWT_SECRET = 'auren-development-secret-do-not-use-in-production';
@@ -119,6 +124,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AurenConfig {
   if (apiKeys.some((k) => k.key.length < 16 && !k.key.startsWith('test'))) {
     problems.push('AUREN_API_KEYS: each key must be at least 16 characters');
   }
+  if (e.AUREN_PING_INTERVAL_MS + e.AUREN_PING_TIMEOUT_MS > 60_000) {
+    problems.push(
+      'AUREN_PING_INTERVAL_MS + AUREN_PING_TIMEOUT_MS: must add up to at most 60000 (a silent client is dropped within 60 s)',
+    );
+  }
+  if (e.AUREN_CLIENT_QUEUE_LIMIT <= STREAM_READ_BATCH) {
+    problems.push(
+      `AUREN_CLIENT_QUEUE_LIMIT: must be above ${STREAM_READ_BATCH}, the stream read batch, or healthy clients would be cut off during bursts`,
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -152,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AurenConfig {
     maxConnectionsPerUser: e.AUREN_MAX_CONNECTIONS_PER_USER,
     clientMessagesPerMinute: e.AUREN_CLIENT_MESSAGES_PER_MINUTE,
     clientQueueLimit: e.AUREN_CLIENT_QUEUE_LIMIT,
+    resumeMaxEvents: e.AUREN_RESUME_MAX_EVENTS,
     pingIntervalMs: e.AUREN_PING_INTERVAL_MS,
     pingTimeoutMs: e.AUREN_PING_TIMEOUT_MS,
     retryAfterSeconds: e.AUREN_RETRY_AFTER_SECONDS,

@@ -1,6 +1,7 @@
 import { CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { BaseRpcContext } from '@nestjs/microservices/ctx-host/base-rpc.context';
 import { isStoredEvent, type StreamedEvent } from '@auren/contracts';
+import { STREAM_READ_BATCH } from '@auren/config';
 import type { EventLog, StreamEntry } from './stream.interfaces';
 
 /** The pattern every stream record is dispatched under: `@EventPattern(STREAM_EVENT_PATTERN)`. */
@@ -56,7 +57,7 @@ export class StreamTransportStrategy
     private readonly options: StreamTransportOptions = {},
   ) {
     super();
-    this.batchSize = options.batchSize ?? 500;
+    this.batchSize = options.batchSize ?? STREAM_READ_BATCH;
     this.blockMs = options.blockMs ?? 1000;
     this.maxBackoffMs = options.maxBackoffMs ?? 2000;
   }

@@ -41,6 +41,9 @@ import type { AurenServer, AurenSocket } from './socket-types';
  * messages. Each message handler emits its reply event and returns the same body, which Nest
  * hands to the client's acknowledgement when it passed one.
  */
+/** Replayed events handed to a connection's transport at once: well under its queue limit. */
+const REPLAY_CHUNK = 200;
+
 @WebSocketGateway()
 export class ConnectionsGateway
   implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, OnModuleDestroy
@@ -103,19 +106,15 @@ export class ConnectionsGateway
   }
 
   /**
-   * Joins the rooms, then sends `connection_established` and what was replayed. Synchronous: no
-   * live event can be emitted between the end of replay and the join.
+   * Joins the rooms and sends `connection_established`, which opens live delivery (after a
+   * resume it follows the replayed events and counts them). Synchronous, so that no live event
+   * can be emitted between the end of a replay and the join.
    */
-  private goLive(
-    socket: AurenSocket,
-    state: ConnectionState,
-    resume?: ResumeOutcome,
-    replayed: StreamedEvent[] = [],
-  ): void {
+  private goLive(socket: AurenSocket, state: ConnectionState, resume?: ResumeOutcome): void {
     if (!socket.connected) return;
+    state.live = true;
     this.delivery.join(socket, state);
     this.delivery.trackThreshold(state.threshold);
-    state.live = true;
     socket.emit('connection_established', {
       type: 'connection_established',
       connection_id: socket.id,
@@ -127,24 +126,37 @@ export class ConnectionsGateway
       performance_threshold: state.threshold,
       ...(resume ? { resume } : {}),
     });
-    for (const event of replayed) socket.emit('stream_event', { type: 'stream_event', event });
-    this.metrics.replayed.inc(replayed.length);
   }
 
   /**
-   * Replays what the connection missed after `from`, then goes live in the same synchronous step
-   * as the final catch-up check.
+   * Replays what the connection missed after `from`, a page at a time, each page handed to the
+   * transport before the next is read (a slow client slows its own replay, the server does not
+   * buffer it); then goes live in the same synchronous step as the final catch-up check. A replay
+   * over AUREN_RESUME_MAX_EVENTS stops there and answers `recovered: false`.
    */
   private async catchUp(socket: AurenSocket, state: ConnectionState, from: string): Promise<void> {
     await this.delivery.started;
-    const recovered = await this.history.holds(from);
-    this.metrics.resumes.inc({ outcome: recovered ? 'recovered' : 'not_recovered' });
-    const events: StreamedEvent[] = [];
+    const held = await this.history.holds(from);
+    let replayed = 0;
+    const sendPage = async (events: StreamedEvent[]) => {
+      for (let i = 0; i < events.length && socket.connected; i += REPLAY_CHUNK) {
+        const chunk = events.slice(i, i + REPLAY_CHUNK);
+        for (const event of chunk) socket.emit('stream_event', { type: 'stream_event', event });
+        replayed += chunk.length;
+        this.metrics.replayed.inc(chunk.length);
+        await this.delivery.drained(socket);
+      }
+    };
     await this.delivery.followUntilLive(
       state,
       from,
-      (event) => events.push(event),
-      () => this.goLive(socket, state, { recovered, replayed: events.length, from }, events),
+      sendPage,
+      (complete) => {
+        const recovered = held && complete;
+        this.metrics.resumes.inc({ outcome: recovered ? 'recovered' : 'not_recovered' });
+        this.goLive(socket, state, { recovered, replayed, from });
+      },
+      this.config.resumeMaxEvents,
     );
   }
 

@@ -18,6 +18,7 @@ export const SLOW_ROOM = 'auren:slow';
 interface EngineConnection {
   writeBuffer: unknown[];
   on(event: 'packetCreate' | 'drain', listener: () => void): unknown;
+  once(event: 'drain', listener: () => void): unknown;
 }
 
 /**
@@ -84,8 +85,12 @@ export class DeliveryService {
     this.delivered = event.stream_id;
   }
 
-  /** Puts a connection in the rooms of its current state (and out of the ones it left). */
+  /**
+   * Puts a live connection in the rooms of its current state (and out of the ones it left). A
+   * connection still replaying history joins when it goes live.
+   */
   join(socket: AurenSocket, state: ConnectionState): void {
+    if (!state.live) return;
     const next = roomsForViewer(state);
     const keep = new Set(next);
     for (const room of state.rooms) if (!keep.has(room)) void socket.leave(room);
@@ -103,24 +108,50 @@ export class DeliveryService {
   }
 
   /**
-   * Reads history after `from` for `viewer` until it has caught up with live delivery, then
-   * calls `onLive` in the same synchronous step as the final check: nothing emitted live can
-   * fall between the two. Returns the number of events passed to `onEvent`.
+   * Reads history after `from` for `viewer`, page by page, until it has caught up with live
+   * delivery, then calls `onLive` in the same synchronous step as the final check: nothing
+   * emitted live can fall between the two. `onPage` may wait (flow control). Stops early once
+   * `maxEvents` events have been handed over; `onLive` is told whether the history was complete.
    */
   async followUntilLive(
     viewer: Viewer,
     from: string,
-    onEvent: (event: StreamedEvent) => void,
-    onLive: () => void,
+    onPage: (events: StreamedEvent[]) => Promise<void> | void,
+    onLive: (complete: boolean) => void,
+    maxEvents = Number.POSITIVE_INFINITY,
   ): Promise<void> {
     await this.started;
     let cursor = from;
+    let handed = 0;
+    let complete = true;
     while (comparePositions(cursor, this.delivered) < 0) {
-      const reached = await this.history.replay(viewer, cursor, this.delivered, onEvent);
-      if (reached === cursor) break;
-      cursor = reached;
+      const page = await this.history.page(viewer, cursor, this.delivered);
+      if (page.reached === cursor) break;
+      cursor = page.reached;
+      if (page.events.length > 0) {
+        handed += page.events.length;
+        await onPage(page.events);
+      }
+      if (handed >= maxEvents) {
+        complete = false;
+        break;
+      }
     }
-    onLive();
+    onLive(complete);
+  }
+
+  /** Resolves when everything emitted to `socket` so far has been handed to its transport. */
+  drained(socket: AurenSocket): Promise<void> {
+    const conn = socket.conn as unknown as EngineConnection;
+    if (conn.writeBuffer.length === 0 || !socket.connected) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        socket.off('disconnect', done);
+        resolve();
+      };
+      conn.once('drain', done);
+      socket.once('disconnect', done);
+    });
   }
 
   /** Watches a connection's outgoing queue (per packet: O(1), no loop over connections). */
@@ -131,7 +162,8 @@ export class DeliveryService {
     conn.on('packetCreate', () => {
       const queued = conn.writeBuffer.length + 1;
       if (queued > this.metrics.queueHighWater) this.metrics.queueHighWater = queued;
-      if (!state.slow && queued >= limit) this.markSlow(socket, state);
+      // Replay before going live is flow-controlled by its own waits, not by this mark.
+      if (state.live && !state.slow && queued >= limit) this.markSlow(socket, state);
     });
     // Emitted each time the queue has been handed to the transport, i.e. the client reads again.
     conn.on('drain', () => {
@@ -153,10 +185,10 @@ export class DeliveryService {
     let skipped = 0;
     let first = '';
     let last = '';
-    const count = (event: StreamedEvent) => {
-      skipped += 1;
-      if (!first) first = event.stream_id;
-      last = event.stream_id;
+    const count = (events: StreamedEvent[]) => {
+      skipped += events.length;
+      if (!first) first = events[0].stream_id;
+      last = events[events.length - 1].stream_id;
     };
     try {
       await this.followUntilLive(state, slow.after, count, () => {

@@ -58,29 +58,26 @@ export class HistoryService {
   }
 
   /**
-   * Events after `from` up to and including `through` that the viewer would have received, page
-   * by page, in stream order. Returns the position it reached.
+   * One page of history for `viewer`: the events after `after`, up to and including `through`,
+   * that it would have received (reading at most one page of records). `reached` is the last
+   * position read; equal to `after` when there was nothing left to read.
    */
-  async replay(
+  async page(
     viewer: Viewer,
-    from: string,
+    after: string,
     through: string,
-    emit: (event: StreamedEvent) => void,
-  ): Promise<string> {
-    let cursor = from;
-    while (comparePositions(cursor, through) < 0) {
-      const entries = await this.log.readAfter(cursor, PAGE, 0);
-      if (entries.length === 0) break;
-      for (const entry of entries) {
-        if (comparePositions(entry.id, through) > 0) return cursor;
-        const event = decode(entry);
-        if (event && shouldDeliver(event, viewer)) emit(event);
-        else if (!event)
-          this.logger.warn(`Skipped stream record ${entry.id} during replay: not a valid event`);
-        cursor = entry.id;
-      }
+  ): Promise<{ reached: string; events: StreamedEvent[] }> {
+    const events: StreamedEvent[] = [];
+    let reached = after;
+    for (const entry of await this.log.readAfter(after, PAGE, 0)) {
+      if (comparePositions(entry.id, through) > 0) break;
+      const event = decode(entry);
+      if (!event)
+        this.logger.warn(`Skipped stream record ${entry.id} in history: not a valid event`);
+      else if (shouldDeliver(event, viewer)) events.push(event);
+      reached = entry.id;
     }
-    return cursor;
+    return { reached, events };
   }
 }
 
