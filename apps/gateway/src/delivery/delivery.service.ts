@@ -132,7 +132,7 @@ export class DeliveryService {
         handed += page.events.length;
         await onPage(page.events);
       }
-      if (handed >= maxEvents) {
+      if (handed >= maxEvents && comparePositions(cursor, this.delivered) < 0) {
         complete = false;
         break;
       }
