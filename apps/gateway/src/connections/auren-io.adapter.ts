@@ -1,6 +1,7 @@
-import type { INestApplicationContext } from '@nestjs/common';
+import type { INestApplicationContext, WsMessageHandler } from '@nestjs/common';
+import { filter, type Observable } from 'rxjs';
 import { IoAdapter } from '@nestjs/platform-socket.io';
-import type { Server, ServerOptions } from 'socket.io';
+import type { Server, ServerOptions, Socket } from 'socket.io';
 import { EVENT_LIMITS } from '@auren/contracts';
 import type { AurenConfig } from '@auren/config';
 
@@ -32,5 +33,35 @@ export class AurenIoAdapter extends IoAdapter {
       raw.request = null;
     });
     return server;
+  }
+
+  /**
+   * Binds `@SubscribeMessage` handlers with one plain listener each. Nest's own binding builds an
+   * RxJS chain per handler per connection (fromEvent, mergeMap, takeUntil and their subscribers),
+   * which held most of a gateway's memory per idle connection; here the RxJS work happens per
+   * message instead. Replies behave as in Nest: `{event, data}` is emitted, anything else non-nil
+   * goes to the acknowledgement when the client passed one.
+   */
+  override bindMessageHandlers(
+    socket: Socket,
+    handlers: WsMessageHandler[],
+    transform: (data: unknown) => Observable<unknown>,
+  ): void {
+    const byMessage = new Map<string, WsMessageHandler & { isAckHandledManually?: boolean }>();
+    for (const handler of handlers) byMessage.set(String(handler.message), handler);
+    // One listener per connection for every message, instead of one per message name.
+    socket.onAny((event: string, ...args: unknown[]) => {
+      const handler = byMessage.get(event);
+      if (!handler) return;
+      const { data, ack } = this.mapPayload(args);
+      transform(handler.callback(data, ack))
+        .pipe(filter((response) => response !== null && response !== undefined))
+        .subscribe((response) => {
+          const reply = response as { event?: string; data?: unknown };
+          if (reply.event) socket.emit(reply.event, reply.data);
+          else if (!handler.isAckHandledManually && typeof ack === 'function')
+            (ack as (r: unknown) => void)(response);
+        });
+    });
   }
 }

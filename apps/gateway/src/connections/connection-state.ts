@@ -8,7 +8,6 @@ export interface ConnectionState extends Viewer {
   /** The filter as the client sent it, for replies. */
   requestedFilter: string[];
   resumeFrom?: string;
-  rooms: string[];
   /** Set once the connection is in its rooms and its threshold counts. */
   live: boolean;
   /** Set while the connection is left out of live emits because its queue is full. */
@@ -35,7 +34,6 @@ export function newConnectionState(
     requestedFilter: options.agentFilter,
     threshold: options.threshold,
     resumeFrom: options.resumeFrom,
-    rooms: [],
     live: false,
     messages: { windowStart: 0, count: 0 },
   };

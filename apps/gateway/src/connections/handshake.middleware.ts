@@ -40,6 +40,8 @@ export function handshakeMiddleware(
     }
     if (limit) return refuse(next, limit, 'this user has reached its connection limit');
     socket.data.state = newConnectionState(principal, options.value);
+    // Verified: the token is not kept for the life of the connection (memory, and no secret lying around).
+    delete auth.token;
     next();
   };
 }

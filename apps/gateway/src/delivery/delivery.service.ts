@@ -91,11 +91,13 @@ export class DeliveryService {
    */
   join(socket: AurenSocket, state: ConnectionState): void {
     if (!state.live) return;
-    const next = roomsForViewer(state);
+    const next = roomsForViewer(state).map(intern);
     const keep = new Set(next);
-    for (const room of state.rooms) if (!keep.has(room)) void socket.leave(room);
+    for (const room of socket.rooms) {
+      // Its own room (the socket id) and the slow mark are not routing rooms.
+      if (room !== socket.id && room !== SLOW_ROOM && !keep.has(room)) void socket.leave(room);
+    }
     void socket.join(next);
-    state.rooms = next;
   }
 
   /** Call when a connection's threshold starts counting (connect, or after a filter change). */
@@ -204,6 +206,19 @@ export class DeliveryService {
       slow.recovering = false;
     }
   }
+}
+
+/**
+ * One string per room name for the whole process: thousands of connections in the same rooms
+ * then share the names instead of each holding copies (socket.io keeps them per connection).
+ */
+const roomNames = new Map<string, string>();
+function intern(name: string): string {
+  const known = roomNames.get(name);
+  if (known !== undefined) return known;
+  if (roomNames.size > 100_000) roomNames.clear();
+  roomNames.set(name, name);
+  return name;
 }
 
 function existingRooms(server: Server, rooms: string[]): string[] {
