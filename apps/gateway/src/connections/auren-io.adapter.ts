@@ -53,7 +53,7 @@ export class AurenIoAdapter extends IoAdapter {
     socket.onAny((event: string, ...args: unknown[]) => {
       const handler = byMessage.get(event);
       if (!handler) return;
-      const { data, ack } = this.mapPayload(args);
+      const { data, ack } = this.mapPayload(args) as { data: unknown; ack?: unknown };
       transform(handler.callback(data, ack))
         .pipe(filter((response) => response !== null && response !== undefined))
         .subscribe((response) => {
