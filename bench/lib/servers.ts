@@ -1,0 +1,133 @@
+/**
+ * The servers a scenario measures, each in its own process: the AUREN gateway from dist/ (as
+ * `npm run start:gateway` runs it) and the bare Socket.IO baseline.
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { freePort } from '../../test/harness/ports';
+import { waitFor } from '../../test/harness/wait';
+import type { ServerKind } from './ipc';
+import { ManagedProcess, ROOT } from './processes';
+
+export interface ServerUnderTest {
+  kind: ServerKind;
+  label: string;
+  url: string;
+  process: ManagedProcess;
+  inspectorPort?: number;
+  /** Open Socket.IO connections, as the server counts them. */
+  connections(): Promise<number>;
+  /** Deliveries the server says it made (AUREN's counter), if it keeps one. */
+  deliveries(): Promise<number | undefined>;
+  stop(): Promise<void>;
+}
+
+export interface ServerOptions {
+  redisUrl: string;
+  streamKey: string;
+  jwtSecret: string;
+  /** Start with `--inspect` on a free port (P5's forced GC, `--profile`). */
+  inspect?: boolean;
+}
+
+/** Compiles apps and libs into dist/ when the sources changed (the `npm start` step). */
+export function buildDist(): void {
+  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], {
+    cwd: ROOT,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+}
+
+/** The settings every AUREN gateway of the bench runs with (written into the results). */
+export function aurenEnv(options: ServerOptions, port: number): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    AUREN_HOST: '127.0.0.1',
+    GATEWAY_PORT: String(port),
+    REDIS_URL: options.redisUrl,
+    AUREN_STREAM_KEY: options.streamKey,
+    AUREN_JWT_SECRET: options.jwtSecret,
+    AUREN_MAX_CONNECTIONS: '100000',
+    AUREN_MAX_CONNECTIONS_PER_USER: '100000',
+    AUREN_LOG_LEVEL: 'warn',
+  };
+}
+
+/** The gateway's settings without secrets, ports or keys, for the results. */
+export function aurenSettings(): Record<string, string> {
+  const env = aurenEnv(
+    { redisUrl: 'redis://…', streamKey: 'bench:<scenario>:<time>', jwtSecret: '(random per run)' },
+    0,
+  );
+  delete env.GATEWAY_PORT;
+  return env;
+}
+
+async function metric(url: string, name: string): Promise<number | undefined> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const match = new RegExp(`^${name} ([0-9.e+]+)$`, 'm').exec(text);
+  return match ? Number(match[1]) : undefined;
+}
+
+export async function startAuren(options: ServerOptions): Promise<ServerUnderTest> {
+  const port = await freePort();
+  const inspectorPort = options.inspect ? await freePort() : undefined;
+  const args = [join(ROOT, 'dist', 'apps', 'gateway', 'src', 'main.js')];
+  if (inspectorPort) args.unshift(`--inspect=127.0.0.1:${inspectorPort}`);
+  const child = ManagedProcess.node('AUREN gateway', args, { env: aurenEnv(options, port) });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(
+    async () => {
+      child.assertRunning();
+      return (await fetch(`${url}/health/ready`).catch(() => undefined))?.status === 200;
+    },
+    { timeoutMs: 30_000, intervalMs: 100, what: 'the AUREN gateway to be ready' },
+  );
+  return {
+    kind: 'auren',
+    label: 'AUREN gateway (Redis)',
+    url,
+    process: child,
+    inspectorPort,
+    connections: async () => (await metric(url, 'auren_gateway_connections')) ?? -1,
+    deliveries: () => metric(url, 'auren_gateway_deliveries_total'),
+    stop: () => child.stop(),
+  };
+}
+
+export async function startBare(
+  options: ServerOptions,
+  mode: 'broadcast' | 'rooms',
+): Promise<ServerUnderTest> {
+  const port = await freePort();
+  const inspectorPort = options.inspect ? await freePort() : undefined;
+  const args = ['--import', 'tsx', join(ROOT, 'bench', 'baselines', 'bare-socketio.ts')];
+  if (inspectorPort) args.unshift(`--inspect=127.0.0.1:${inspectorPort}`);
+  const child = ManagedProcess.node(`bare Socket.IO (${mode})`, args, {
+    env: {
+      PORT: String(port),
+      REDIS_URL: options.redisUrl,
+      STREAM_KEY: options.streamKey,
+      BARE_MODE: mode,
+    },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(
+    async () => {
+      child.assertRunning();
+      return (await fetch(`${url}/ready`).catch(() => undefined))?.status === 200;
+    },
+    { timeoutMs: 30_000, intervalMs: 100, what: 'the bare Socket.IO server to be ready' },
+  );
+  return {
+    kind: mode === 'broadcast' ? 'bare-broadcast' : 'bare-rooms',
+    label: mode === 'broadcast' ? 'bare Socket.IO, io.emit' : 'bare Socket.IO, rooms',
+    url,
+    process: child,
+    inspectorPort,
+    connections: async () =>
+      ((await (await fetch(`${url}/stats`)).json()) as { clients: number }).clients,
+    deliveries: () => Promise.resolve(undefined),
+    stop: () => child.stop(),
+  };
+}
