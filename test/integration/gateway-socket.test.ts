@@ -254,6 +254,16 @@ describe('Gateway over Socket.IO with a real Redis', () => {
       expect(ids(reply.events)).toEqual([events[3].event_id, events[5].event_id]);
     });
 
+    it('answers an unknown message with BAD_MESSAGE', async () => {
+      const client = await connect({ token: 'test-token' });
+      const untyped = client.socket as unknown as {
+        timeout(ms: number): { emitWithAck(event: string, body: unknown): Promise<unknown> };
+      };
+      const reply = (await untyped.timeout(5000).emitWithAck('make_coffee', {})) as ErrorMessage;
+      expect(reply).toMatchObject({ type: 'error', code: 'BAD_MESSAGE' });
+      expect(reply.message).toContain('make_coffee');
+    });
+
     it('ping answers pong with the server time', async () => {
       const client = await connect({ token: 'test-token' });
       const reply = (await client.socket.timeout(5000).emitWithAck('ping', {})) as {

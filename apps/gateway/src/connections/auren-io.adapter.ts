@@ -47,11 +47,13 @@ export class AurenIoAdapter extends IoAdapter {
     handlers: WsMessageHandler[],
     transform: (data: unknown) => Observable<unknown>,
   ): void {
-    const byMessage = new Map<string, WsMessageHandler & { isAckHandledManually?: boolean }>();
-    for (const handler of handlers) byMessage.set(String(handler.message), handler);
+    // AUREN's gateway dispatches its messages itself; with no handlers, bind nothing at all
+    // (Nest would still build a per-connection disconnect observable).
+    if (handlers.length === 0) return;
+    const all = handlers as Array<WsMessageHandler & { isAckHandledManually?: boolean }>;
     // One listener per connection for every message, instead of one per message name.
     socket.onAny((event: string, ...args: unknown[]) => {
-      const handler = byMessage.get(event);
+      const handler = all.find((h) => h.message === event);
       if (!handler) return;
       const { data, ack } = this.mapPayload(args) as { data: unknown; ack?: unknown };
       transform(handler.callback(data, ack))

@@ -1,40 +1,67 @@
 import type { Subscription, Viewer } from '@auren/contracts';
 import type { Principal } from '@auren/auth';
 
-/** Per-connection state, kept in `socket.data`. */
-export interface ConnectionState extends Viewer {
-  subscriptions: Set<Subscription>;
-  agentFilter: Set<string>;
-  /** The filter as the client sent it, for replies. */
-  requestedFilter: string[];
-  resumeFrom?: string;
-  /** Set once the connection is in its rooms and its threshold counts. */
-  live: boolean;
-  /** Set while the connection is left out of live emits because its queue is full. */
-  slow?: { after: string; recovering: boolean };
-  /** Client messages in the current rate window. */
-  messages: { windowStart: number; count: number };
+const EMPTY: ReadonlySet<string> = new Set<string>();
+const ALL_EVENTS: ReadonlySet<Subscription> = new Set<Subscription>(['all_events']);
+
+/** Shares the common (empty, default) sets between connections: most never change them. */
+function setOf<T extends string>(items: readonly T[], shared: ReadonlySet<T>): ReadonlySet<T> {
+  if (items.length === shared.size && items.every((item) => shared.has(item))) return shared;
+  return new Set(items);
 }
 
-export function newConnectionState(
-  principal: Principal,
-  options: {
-    subscriptions: Subscription[];
-    agentFilter: string[];
-    threshold: number;
-    resumeFrom?: string;
-  },
-): ConnectionState {
-  return {
-    userId: principal.userId,
-    seesAllUsers: principal.seesAllUsers,
-    allowedAgents: principal.allowedAgents === null ? null : new Set(principal.allowedAgents),
-    subscriptions: new Set(options.subscriptions),
-    agentFilter: new Set(options.agentFilter),
-    requestedFilter: options.agentFilter,
-    threshold: options.threshold,
-    resumeFrom: options.resumeFrom,
-    live: false,
-    messages: { windowStart: 0, count: 0 },
-  };
+/**
+ * Per-connection state, kept in `socket.data`. A class with every field set in the constructor,
+ * so that all connections share one compact object shape (memory per idle connection). The
+ * sets are replaced, never mutated: the defaults are shared by every connection that keeps them.
+ */
+export class ConnectionState implements Viewer {
+  readonly userId: string;
+  readonly seesAllUsers: boolean;
+  readonly allowedAgents: ReadonlySet<string> | null;
+  subscriptions: ReadonlySet<Subscription>;
+  agentFilter: ReadonlySet<string>;
+  /** The filter as the client sent it, for replies. */
+  requestedFilter: string[];
+  threshold: number;
+  resumeFrom: string | undefined;
+  /** Set once the connection is in its rooms and its threshold counts. */
+  live = false;
+  /** Set while the connection is left out of live emits because its queue is full. */
+  slow: { after: string; recovering: boolean } | undefined = undefined;
+  /** Start (ms) and count of the current client-message rate window. */
+  windowStart = 0;
+  windowCount = 0;
+
+  constructor(
+    principal: Principal,
+    options: {
+      subscriptions: Subscription[];
+      agentFilter: string[];
+      threshold: number;
+      resumeFrom?: string;
+    },
+  ) {
+    this.userId = principal.userId;
+    this.seesAllUsers = principal.seesAllUsers;
+    this.allowedAgents = principal.allowedAgents === null ? null : new Set(principal.allowedAgents);
+    this.subscriptions = setOf(options.subscriptions, ALL_EVENTS);
+    this.agentFilter = setOf(options.agentFilter, EMPTY);
+    this.requestedFilter = options.agentFilter;
+    this.threshold = options.threshold;
+    this.resumeFrom = options.resumeFrom;
+  }
+
+  withSubscription(subscription: Subscription, on: boolean): void {
+    const next = new Set(this.subscriptions);
+    if (on) next.add(subscription);
+    else next.delete(subscription);
+    this.subscriptions = next;
+  }
+
+  setFilter(agentFilter: string[], threshold: number): void {
+    this.requestedFilter = agentFilter;
+    this.agentFilter = setOf(agentFilter, EMPTY);
+    this.threshold = threshold;
+  }
 }

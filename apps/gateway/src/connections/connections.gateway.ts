@@ -1,11 +1,8 @@
 import { Inject, Logger, OnModuleDestroy } from '@nestjs/common';
 import {
-  ConnectedSocket,
-  MessageBody,
   OnGatewayConnection,
   OnGatewayDisconnect,
   OnGatewayInit,
-  SubscribeMessage,
   WebSocketGateway,
 } from '@nestjs/websockets';
 import {
@@ -36,14 +33,14 @@ import type { ConnectionState } from './connection-state';
 import { handshakeMiddleware } from './handshake.middleware';
 import type { AurenServer, AurenSocket } from './socket-types';
 
-/**
- * The Socket.IO side of CONTRACT §4: handshake, connection set-up (with resume), and the client
- * messages. Each message handler emits its reply event and returns the same body, which Nest
- * hands to the client's acknowledgement when it passed one.
- */
 /** Replayed events handed to a connection's transport at once: well under its queue limit. */
 const REPLAY_CHUNK = 200;
 
+/**
+ * The Socket.IO side of CONTRACT §4: handshake, connection set-up (with resume), and the client
+ * messages. Each message handler emits its reply event and returns the same body, which
+ * `dispatch` hands to the client's acknowledgement when it passed one.
+ */
 @WebSocketGateway()
 export class ConnectionsGateway
   implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, OnModuleDestroy
@@ -85,9 +82,8 @@ export class ConnectionsGateway
     const state = socket.data.state;
     this.metrics.connections.inc();
     this.delivery.watchQueue(socket);
-    socket.use(([event], next) =>
-      this.withinRate(socket, state, String(event)) ? next() : undefined,
-    );
+    // One listener per connection for every client message (see dispatch).
+    socket.onAny((event: string, ...args: unknown[]) => this.dispatch(socket, event, args));
     try {
       if (state.resumeFrom) await this.catchUp(socket, state, state.resumeFrom);
       else this.goLive(socket, state);
@@ -160,19 +156,11 @@ export class ConnectionsGateway
     );
   }
 
-  @SubscribeMessage('subscribe')
-  subscribe(
-    @ConnectedSocket() socket: AurenSocket,
-    @MessageBody() body: unknown,
-  ): SubscriptionMessage | ErrorMessage {
+  subscribe(socket: AurenSocket, body: unknown): SubscriptionMessage | ErrorMessage {
     return this.changeSubscription(socket, body, 'subscription_confirmed');
   }
 
-  @SubscribeMessage('unsubscribe')
-  unsubscribe(
-    @ConnectedSocket() socket: AurenSocket,
-    @MessageBody() body: unknown,
-  ): SubscriptionMessage | ErrorMessage {
+  unsubscribe(socket: AurenSocket, body: unknown): SubscriptionMessage | ErrorMessage {
     return this.changeSubscription(socket, body, 'unsubscription_confirmed');
   }
 
@@ -184,19 +172,14 @@ export class ConnectionsGateway
     const parsed = parseSubscription((body as { subscription?: unknown } | null)?.subscription);
     if (!parsed.ok) return this.fail(socket, 'UNKNOWN_SUBSCRIPTION', parsed.message);
     const state = socket.data.state;
-    if (type === 'subscription_confirmed') state.subscriptions.add(parsed.value);
-    else state.subscriptions.delete(parsed.value);
+    state.withSubscription(parsed.value, type === 'subscription_confirmed');
     this.delivery.join(socket, state);
     const reply: SubscriptionMessage = { type, subscription: parsed.value };
     socket.emit(type, reply);
     return reply;
   }
 
-  @SubscribeMessage('filter_update')
-  filterUpdate(
-    @ConnectedSocket() socket: AurenSocket,
-    @MessageBody() body: unknown,
-  ): FilterUpdatedMessage | ErrorMessage {
+  filterUpdate(socket: AurenSocket, body: unknown): FilterUpdatedMessage | ErrorMessage {
     const input = (body ?? {}) as { agent_filter?: unknown; performance_threshold?: unknown };
     const state = socket.data.state;
     const filter =
@@ -213,9 +196,7 @@ export class ConnectionsGateway
       this.delivery.untrackThreshold(state.threshold);
       this.delivery.trackThreshold(threshold.value);
     }
-    state.requestedFilter = filter.value;
-    state.agentFilter = new Set(filter.value);
-    state.threshold = threshold.value;
+    state.setFilter(filter.value, threshold.value);
     this.delivery.join(socket, state);
     const reply: FilterUpdatedMessage = {
       type: 'filter_updated',
@@ -226,11 +207,7 @@ export class ConnectionsGateway
     return reply;
   }
 
-  @SubscribeMessage('get_recent')
-  async getRecent(
-    @ConnectedSocket() socket: AurenSocket,
-    @MessageBody() body: unknown,
-  ): Promise<RecentEventsMessage | ErrorMessage> {
+  async getRecent(socket: AurenSocket, body: unknown): Promise<RecentEventsMessage | ErrorMessage> {
     const request = parseRecentRequest(body);
     if (!request.ok) return this.fail(socket, 'LIMIT_OUT_OF_RANGE', request.message);
     try {
@@ -244,22 +221,57 @@ export class ConnectionsGateway
     }
   }
 
-  @SubscribeMessage('ping')
-  ping(@ConnectedSocket() socket: AurenSocket): PongMessage {
+  ping(socket: AurenSocket): PongMessage {
     const reply: PongMessage = { type: 'pong', server_time: new Date().toISOString() };
     socket.emit('pong', reply);
     return reply;
   }
 
+  /**
+   * Client → server messages (CONTRACT §4): rate limit, then the handler; its reply goes to the
+   * client's acknowledgement when it passed one (the handler has emitted the reply event too).
+   * Dispatched here rather than through `@SubscribeMessage`: Nest binds those with objects and
+   * bound functions per handler per connection, which a gateway holding thousands of idle
+   * connections pays for in memory.
+   */
+  private dispatch(socket: AurenSocket, event: string, args: unknown[]): void {
+    const ack =
+      typeof args[args.length - 1] === 'function'
+        ? (args.pop() as (reply: unknown) => void)
+        : undefined;
+    if (!this.withinRate(socket, socket.data.state, event)) return;
+    const body = args[0];
+    let reply: unknown;
+    switch (event) {
+      case 'subscribe':
+        reply = this.subscribe(socket, body);
+        break;
+      case 'unsubscribe':
+        reply = this.unsubscribe(socket, body);
+        break;
+      case 'filter_update':
+        reply = this.filterUpdate(socket, body);
+        break;
+      case 'get_recent':
+        reply = this.getRecent(socket, body);
+        break;
+      case 'ping':
+        reply = this.ping(socket);
+        break;
+      default:
+        reply = this.fail(socket, 'BAD_MESSAGE', `unknown message "${event}"; see docs/gateway.md`);
+    }
+    if (ack) void Promise.resolve(reply).then(ack);
+  }
+
   private withinRate(socket: AurenSocket, state: ConnectionState, event: string): boolean {
     const now = Date.now();
-    const window = state.messages;
-    if (now - window.windowStart >= 60_000) {
-      window.windowStart = now;
-      window.count = 0;
+    if (now - state.windowStart >= 60_000) {
+      state.windowStart = now;
+      state.windowCount = 0;
     }
-    window.count += 1;
-    if (window.count <= this.config.clientMessagesPerMinute) return true;
+    state.windowCount += 1;
+    if (state.windowCount <= this.config.clientMessagesPerMinute) return true;
     this.fail(
       socket,
       'RATE_LIMITED',

@@ -3,7 +3,7 @@ import type { ConnectErrorCode, ConnectErrorData } from '@auren/contracts';
 import { AuthFailure, CredentialVerifier } from '@auren/auth';
 import { parseHandshake } from './client-input';
 import { ConnectionRegistry } from './connection-registry';
-import { newConnectionState } from './connection-state';
+import { ConnectionState } from './connection-state';
 import type { AurenSocket } from './socket-types';
 import type { GatewayMetrics } from '../delivery/gateway-metrics';
 
@@ -39,9 +39,9 @@ export function handshakeMiddleware(
       return refuse(next, limit, `this gateway ${why}; reconnect (to another pod) or retry later`);
     }
     if (limit) return refuse(next, limit, 'this user has reached its connection limit');
-    socket.data.state = newConnectionState(principal, options.value);
+    socket.data.state = new ConnectionState(principal, options.value);
     // Verified: the token is not kept for the life of the connection (memory, and no secret lying around).
-    delete auth.token;
+    auth.token = undefined;
     next();
   };
 }

@@ -19,6 +19,7 @@ interface EngineConnection {
   writeBuffer: unknown[];
   on(event: 'packetCreate' | 'drain', listener: () => void): unknown;
   once(event: 'drain', listener: () => void): unknown;
+  off(event: 'drain', listener: () => void): unknown;
 }
 
 /**
@@ -159,25 +160,32 @@ export class DeliveryService {
   /** Watches a connection's outgoing queue (per packet: O(1), no loop over connections). */
   watchQueue(socket: AurenSocket): void {
     const conn = socket.conn as unknown as EngineConnection;
-    const state = socket.data.state;
-    const limit = this.config.clientQueueLimit;
-    conn.on('packetCreate', () => {
-      const queued = conn.writeBuffer.length + 1;
-      if (queued > this.metrics.queueHighWater) this.metrics.queueHighWater = queued;
-      // Replay before going live is flow-controlled by its own waits, not by this mark.
-      if (state.live && !state.slow && queued >= limit) this.markSlow(socket, state);
-    });
-    // Emitted each time the queue has been handed to the transport, i.e. the client reads again.
-    conn.on('drain', () => {
-      if (state.slow && !state.slow.recovering) void this.recover(socket, state);
-    });
+    conn.on('packetCreate', () => this.onPacket(socket, conn));
   }
 
-  private markSlow(socket: AurenSocket, state: ConnectionState): void {
+  private onPacket(socket: AurenSocket, conn: EngineConnection): void {
+    const queued = conn.writeBuffer.length + 1;
+    if (queued > this.metrics.queueHighWater) this.metrics.queueHighWater = queued;
+    const state = socket.data.state;
+    // Replay before going live is flow-controlled by its own waits, not by this mark.
+    if (state.live && !state.slow && queued >= this.config.clientQueueLimit)
+      this.markSlow(socket, state, conn);
+  }
+
+  private markSlow(socket: AurenSocket, state: ConnectionState, conn: EngineConnection): void {
     // The event being emitted is already queued; what is skipped starts after it.
     state.slow = { after: this.emitting ?? this.delivered, recovering: false };
     void socket.join(SLOW_ROOM);
     this.metrics.slowConsumers.inc();
+    // "drain": the queue has been handed to the transport, i.e. the client reads again. Listened
+    // to only while the connection is slow.
+    const onDrain = () => {
+      if (!state.slow || state.slow.recovering) return;
+      void this.recover(socket, state).then(() => {
+        if (!state.slow) conn.off('drain', onDrain);
+      });
+    };
+    conn.on('drain', onDrain);
   }
 
   private async recover(socket: AurenSocket, state: ConnectionState): Promise<void> {
