@@ -1,4 +1,5 @@
-import { CustomTransportStrategy, Server } from '@nestjs/microservices';
+import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
+import { isObservable } from 'rxjs';
 import { BaseRpcContext } from '@nestjs/microservices/ctx-host/base-rpc.context';
 import { isStoredEvent, type StreamedEvent } from '@auren/contracts';
 import { STREAM_READ_BATCH } from '@auren/config';
@@ -45,6 +46,7 @@ export class StreamTransportStrategy
   implements CustomTransportStrategy
 {
   private running = false;
+  private handler: MessageHandler | null = null;
   private connected = false;
   private position = '0-0';
   private loop?: Promise<void>;
@@ -143,11 +145,14 @@ export class StreamTransportStrategy
     const streamed = event as StreamedEvent;
     streamed.stream_id = entry.id;
     try {
-      await this.handleEvent(
-        STREAM_EVENT_PATTERN,
-        { pattern: STREAM_EVENT_PATTERN, data: streamed },
-        new StreamContext([entry.id]),
-      );
+      // The handler is looked up once: Nest's per-message pattern routing (which parses the
+      // pattern as JSON and catches the failure) showed up in fan-out profiles.
+      this.handler ??= this.getHandlerByPattern(STREAM_EVENT_PATTERN);
+      if (!this.handler)
+        throw new Error(`no @EventPattern('${STREAM_EVENT_PATTERN}') handler is registered`);
+      const result: unknown = await this.handler(streamed, new StreamContext([entry.id]));
+      if (isObservable(result))
+        result.subscribe({ error: (e: Error) => this.logger.error(e.message) });
     } catch (error) {
       // A handler failure must not stop the stream for everyone else.
       this.logger.error(`Handler failed for ${entry.id}: ${(error as Error).message}`);

@@ -35,6 +35,8 @@ export class DeliveryService {
   private delivered = '0-0';
   /** The event being emitted right now, if any. */
   private emitting: string | null = null;
+  /** Packets created for all connections so far (see deliver). */
+  private packets = 0;
   private markStarted!: () => void;
   /** Resolves once the stream reader knows where live delivery starts. */
   readonly started = new Promise<void>((resolve) => (this.markStarted = resolve));
@@ -68,20 +70,20 @@ export class DeliveryService {
     this.metrics.eventsReceived.inc();
     this.summaries.record(event);
     const server = this.server;
-    if (server) {
-      // `to([])` would mean "everyone": an event that selects no room goes nowhere.
-      const rooms = existingRooms(server, roomsForEvent(event, this.thresholds.values()));
-      if (rooms.length > 0) {
-        const slow = server.sockets.adapter.rooms.get(SLOW_ROOM);
-        const target = slow ? server.to(rooms).except(SLOW_ROOM) : server.to(rooms);
-        this.emitting = event.stream_id;
-        target.emit('stream_event', { type: 'stream_event', event });
-        this.emitting = null;
-        const recipients = countRecipients(server, rooms, slow);
-        this.metrics.eventsRouted.inc();
-        this.metrics.deliveries.inc(recipients);
-        this.summaries.countSent(recipients);
-      }
+    const rooms = roomsForEvent(event, this.thresholds.values());
+    // `to([])` would mean "everyone": an event that selects no existing room goes nowhere.
+    if (server && hasAny(server, rooms)) {
+      const slow = server.sockets.adapter.rooms.has(SLOW_ROOM);
+      const target = slow ? server.to(rooms).except(SLOW_ROOM) : server.to(rooms);
+      const before = this.packets;
+      this.emitting = event.stream_id;
+      target.emit('stream_event', { type: 'stream_event', event });
+      this.emitting = null;
+      // Every recipient's packet was created during the emit: counted without a second pass.
+      const recipients = this.packets - before;
+      this.metrics.eventsRouted.inc();
+      this.metrics.deliveries.inc(recipients);
+      this.summaries.countSent(recipients);
     }
     this.delivered = event.stream_id;
   }
@@ -164,6 +166,7 @@ export class DeliveryService {
   }
 
   private onPacket(socket: AurenSocket, conn: EngineConnection): void {
+    this.packets += 1;
     const queued = conn.writeBuffer.length + 1;
     if (queued > this.metrics.queueHighWater) this.metrics.queueHighWater = queued;
     const state = socket.data.state;
@@ -229,17 +232,8 @@ function intern(name: string): string {
   return name;
 }
 
-function existingRooms(server: Server, rooms: string[]): string[] {
+function hasAny(server: Server, rooms: string[]): boolean {
   const existing = server.sockets.adapter.rooms;
-  return rooms.filter((room) => existing.has(room));
-}
-
-/** Connections in the union of `rooms` (a connection in two of them counts once), less the slow ones. */
-function countRecipients(server: Server, rooms: string[], slow: Set<string> | undefined): number {
-  const existing = server.sockets.adapter.rooms;
-  if (rooms.length === 1 && !slow) return existing.get(rooms[0])?.size ?? 0;
-  const seen = new Set<string>();
-  for (const room of rooms)
-    for (const id of existing.get(room) ?? []) if (!slow?.has(id)) seen.add(id);
-  return seen.size;
+  for (const room of rooms) if (existing.has(room)) return true;
+  return false;
 }
