@@ -151,8 +151,9 @@ export class StreamTransportStrategy
       if (!this.handler)
         throw new Error(`no @EventPattern('${STREAM_EVENT_PATTERN}') handler is registered`);
       const result: unknown = await this.handler(streamed, new StreamContext([entry.id]));
-      if (isObservable(result))
-        result.subscribe({ error: (e: Error) => this.logger.error(e.message) });
+      if (isObservable(result)) {
+        result.subscribe({ error: (e: Error) => void this.logger.error(e.message) });
+      }
     } catch (error) {
       // A handler failure must not stop the stream for everyone else.
       this.logger.error(`Handler failed for ${entry.id}: ${(error as Error).message}`);
