@@ -1,7 +1,8 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureBinary } from './binaries';
 import { freePort } from './ports';
 import { waitFor } from './wait';
 
@@ -11,38 +12,14 @@ const INSTALL_HINT =
 /** Where Debian puts the binary: /usr/sbin is not on every user's PATH. */
 const KNOWN_PATHS = ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/local/bin/nginx'];
 
-function which(binary: string): string | undefined {
-  try {
-    return (
-      execFileSync('sh', ['-c', `command -v ${binary}`], { encoding: 'utf8' }).trim() || undefined
-    );
-  } catch {
-    return undefined;
-  }
-}
-
-function findNginx(): string | undefined {
-  return which('nginx') ?? KNOWN_PATHS.find((path) => existsSync(path));
-}
-
 /** The nginx binary: found on PATH or in sbin, or installed from Debian's packages when running as root. */
 export function ensureNginxBinary(): string {
-  const found = findNginx();
-  if (found) return found;
-  if (process.getuid?.() === 0 && which('apt-get')) {
-    process.stderr.write('test harness: nginx missing; installing Debian package nginx ...\n');
-    execFileSync(
-      'sh',
-      [
-        '-c',
-        'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null',
-      ],
-      { stdio: 'inherit' },
-    );
-    const installed = findNginx();
-    if (installed) return installed;
-  }
-  throw new Error(INSTALL_HINT);
+  return ensureBinary({
+    binary: 'nginx',
+    debianPackage: 'nginx',
+    paths: KNOWN_PATHS,
+    hint: INSTALL_HINT,
+  });
 }
 
 /**

@@ -1,46 +1,22 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
+import { ensureBinary } from './binaries';
 import { freePort } from './ports';
 import { waitFor } from './wait';
 
 const INSTALL_HINT =
   'redis-server is not installed. Install it (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis) or set REDIS_URL to a Redis you can use for tests.';
 
-function which(binary: string): string | undefined {
-  try {
-    return (
-      execFileSync('sh', ['-c', `command -v ${binary}`], { encoding: 'utf8' }).trim() || undefined
-    );
-  } catch {
-    return undefined;
-  }
-}
-
 /** The redis-server binary: found on PATH, or installed from Debian's packages when running as root. */
 export function ensureRedisBinary(): string {
-  const found = which('redis-server');
-  if (found) return found;
-  if (process.getuid?.() === 0 && which('apt-get')) {
-    process.stderr.write(
-      'test harness: redis-server missing; installing Debian package redis-server ...\n',
-    );
-    execFileSync(
-      'sh',
-      [
-        '-c',
-        'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null',
-      ],
-      {
-        stdio: 'inherit',
-      },
-    );
-    const installed = which('redis-server');
-    if (installed) return installed;
-  }
-  throw new Error(INSTALL_HINT);
+  return ensureBinary({
+    binary: 'redis-server',
+    debianPackage: 'redis-server',
+    hint: INSTALL_HINT,
+  });
 }
 
 export async function pingRedis(url: string, timeoutMs = 5000): Promise<void> {
