@@ -8,8 +8,6 @@ import type { EventLog, StreamEntry } from './stream.interfaces';
 /** The pattern every stream record is dispatched under: `@EventPattern(STREAM_EVENT_PATTERN)`. */
 export const STREAM_EVENT_PATTERN = 'auren.stream_event';
 
-export const STREAM_TRANSPORT = Symbol('AUREN_STREAM_TRANSPORT');
-
 export type StreamTransportStatus = 'connected' | 'disconnected';
 
 export interface StreamTransportOptions {

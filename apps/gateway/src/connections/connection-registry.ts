@@ -11,10 +11,6 @@ export class ConnectionRegistry {
 
   constructor(@Inject(AUREN_CONFIG) private readonly config: AurenConfig) {}
 
-  get size(): number {
-    return this.total;
-  }
-
   /** Refuses every new connection from now on (the pod is draining). */
   closeAdmissions(): void {
     this.admitting = false;

@@ -131,7 +131,6 @@ export class ConnectionsGateway
    * over AUREN_RESUME_MAX_EVENTS stops there and answers `recovered: false`.
    */
   private async catchUp(socket: AurenSocket, state: ConnectionState, from: string): Promise<void> {
-    await this.delivery.started;
     const held = await this.history.holds(from);
     let replayed = 0;
     const sendPage = async (events: StreamedEvent[]) => {
