@@ -76,6 +76,10 @@ try {
       join(root, 'dist/apps/gateway/src/page/public'),
       { recursive: true },
     );
+    // The gRPC .proto files, loaded at run time (AUREN_EVENTS_PROTO_PATH in @auren/contracts).
+    cpSync(join(root, 'libs/contracts/src/proto'), join(root, 'dist/libs/contracts/src/proto'), {
+      recursive: true,
+    });
     writeFileSync(stamp, new Date().toISOString());
     process.stderr.write('build: done\n');
   }

@@ -4,6 +4,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadConfig, type AurenConfig } from '@auren/config';
 import type { StreamingModuleOptions } from '@auren/streaming';
 import { createGatewayApp } from '../../apps/gateway/src/gateway.app';
+import { startGrpcIngest } from '../../apps/ingest/src/grpc/grpc-ingest.server';
 import { createIngestApp } from '../../apps/ingest/src/ingest.app';
 import { freePort } from './ports';
 import { waitFor } from './wait';
@@ -18,6 +19,7 @@ export async function testConfig(
     AUREN_LOG_LEVEL: 'error',
     INGEST_PORT: String(await freePort()),
     GATEWAY_PORT: String(await freePort()),
+    GRPC_PORT: String(await freePort()),
     REDIS_URL: process.env.AUREN_TEST_REDIS_URL,
     AUREN_STREAM_KEY: `test:${Math.random().toString(36).slice(2)}`,
     ...env,
@@ -30,12 +32,13 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
-/** Ingest in this process, listening on its configured port. */
+/** Ingest in this process, listening on its configured ports (HTTP, and gRPC unless disabled). */
 export async function startIngest(
   config: AurenConfig,
   streaming?: StreamingModuleOptions,
 ): Promise<RunningApp> {
   const app = await createIngestApp(config, streaming);
+  await startGrpcIngest(app, config);
   await app.listen(config.ingestPort, '127.0.0.1');
   return { app, url: `http://127.0.0.1:${config.ingestPort}`, close: () => app.close() };
 }
@@ -76,7 +79,14 @@ export class AppProcess {
     const main = join(ROOT, 'dist', 'apps', app, 'src', 'main.js');
     const child = spawn(process.execPath, [main], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, AUREN_LOG_LEVEL: 'log', ...env },
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        AUREN_LOG_LEVEL: 'log',
+        // A free gRPC port unless the test names one: parallel processes never fight over 50051.
+        GRPC_PORT: '0',
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     return new AppProcess(child);

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { loadConfigOrExit } from '@auren/config';
 import { MemoryStream, StreamingModuleOptions } from '@auren/streaming';
 import { createGatewayApp } from '../../gateway/src/gateway.app';
+import { startGrpcIngest } from '../../ingest/src/grpc/grpc-ingest.server';
 import { createIngestApp } from '../../ingest/src/ingest.app';
 
 /**
@@ -25,6 +26,7 @@ async function bootstrap(): Promise<void> {
   const gateway = await createGatewayApp(config, streaming);
   await gateway.listen(config.gatewayPort, config.host);
   await gateway.startAllMicroservices();
+  await startGrpcIngest(ingest, config);
   await ingest.listen(config.ingestPort, config.host);
   logger.log(
     `AUREN Realtime is up: POST events to http://${config.host}:${config.ingestPort}/v1/events, watch them at http://${config.host}:${config.gatewayPort}/ (stream: ${config.stream.backend})`,

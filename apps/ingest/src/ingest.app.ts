@@ -6,9 +6,14 @@ import { AurenConfig, logLevels } from '@auren/config';
 import { HttpErrorFilter } from '@auren/platform';
 import type { StreamingModuleOptions } from '@auren/streaming';
 import { IngestMetrics } from './events/ingest-metrics';
+import { connectGrpcIngest } from './grpc/grpc-ingest.server';
 import { IngestModule } from './ingest.module';
+import { registerOtlpBodyHandling } from './otlp/otlp-http';
 
-/** Builds the ingest app (not yet listening): Fastify, 1 MiB bodies, contract errors, /docs. */
+/**
+ * Builds the ingest app (not yet listening): Fastify, 1 MiB bodies, contract errors, /docs, and
+ * gRPC ingest, which `startGrpcIngest(app, config)` starts (docs/grpc.md).
+ */
 export async function createIngestApp(
   config: AurenConfig,
   streaming: StreamingModuleOptions = {},
@@ -26,7 +31,10 @@ export async function createIngestApp(
   app.useGlobalFilters(new HttpErrorFilter((reason) => metrics.reject(reason)));
   // Only JSON is an event: without this, Fastify would hand text/plain bodies to the handler.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
+  // OTLP/HTTP on POST /v1/traces: protobuf, gzip and its own limits, on that route only.
+  registerOtlpBodyHandling(app.getHttpAdapter().getInstance());
   app.enableShutdownHooks();
+  connectGrpcIngest(app, config);
 
   const document = SwaggerModule.createDocument(
     app,

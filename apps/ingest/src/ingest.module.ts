@@ -4,6 +4,8 @@ import { AurenConfig, AurenConfigModule } from '@auren/config';
 import { HealthModule, MetricsModule } from '@auren/platform';
 import { EVENT_SINK, EventSink, StreamingModule, StreamingModuleOptions } from '@auren/streaming';
 import { EventsModule } from './events/events.module';
+import { OtlpModule } from './otlp/otlp.module';
+import { GrpcIngestModule } from './grpc/grpc-ingest.module';
 
 @Module({})
 export class IngestModule {
@@ -20,6 +22,8 @@ export class IngestModule {
           useFactory: (sink: EventSink) => () => sink.ping(),
         }),
         EventsModule,
+        OtlpModule,
+        GrpcIngestModule,
       ],
     };
   }

@@ -1,10 +1,12 @@
 import { Logger } from '@nestjs/common';
 import { loadConfigOrExit } from '@auren/config';
+import { startGrpcIngest } from './grpc/grpc-ingest.server';
 import { createIngestApp } from './ingest.app';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfigOrExit();
   const app = await createIngestApp(config);
+  await startGrpcIngest(app, config);
   await app.listen(config.ingestPort, config.host);
   if (config.stream.backend === 'memory') {
     new Logger('Streaming').warn(

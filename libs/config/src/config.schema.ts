@@ -23,6 +23,12 @@ export const envSchema = z.object({
   AUREN_HOST: z.string().min(1).optional(),
   INGEST_PORT: port(3000),
   GRPC_PORT: port(50051),
+  AUREN_GRPC_ENABLED: z
+    .enum(['true', 'false', '1', '0'], {
+      errorMap: () => ({ message: 'must be true or false' }),
+    })
+    .default('true')
+    .transform((value) => value === 'true' || value === '1'),
   GATEWAY_PORT: port(8765),
   AUREN_STREAM_BACKEND: z.enum(['redis', 'kafka', 'hybrid', 'memory']).optional(),
   REDIS_URL: z
@@ -36,6 +42,10 @@ export const envSchema = z.object({
   AUREN_DEDUPE_WINDOW_SECONDS: positiveInt(86_400),
   AUREN_KAFKA_TOPIC: z.string().min(1).default('auren.events'),
   AUREN_HYBRID_ACK: z.enum(['any', 'all']).default('any'),
+  AUREN_KAFKA_PARTITIONS: positiveInt(3),
+  AUREN_KAFKA_HISTORY_EVENTS: z.coerce.number().int().min(0).default(50_000),
+  AUREN_KAFKA_DEDUPE_EVENTS: positiveInt(100_000),
+  AUREN_HYBRID_PAIR_WAIT_MS: positiveInt(5000),
   AUREN_JWT_SECRET: z.string().min(1).optional(),
   AUREN_JWT_PUBLIC_KEY: z.string().min(1).optional(),
   AUREN_JWT_ALGORITHM: z.enum(['RS256', 'ES256']).default('RS256'),

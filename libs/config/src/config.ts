@@ -14,7 +14,10 @@ export interface AurenConfig {
   production: boolean;
   host: string;
   ingestPort: number;
+  /** gRPC ingest port; 0 picks a free one (logged at start). */
   grpcPort: number;
+  /** `AUREN_GRPC_ENABLED=false` leaves gRPC ingest off. */
+  grpcEnabled: boolean;
   gatewayPort: number;
   stream: {
     backend: StreamBackend;
@@ -25,7 +28,15 @@ export interface AurenConfig {
     memoryMaxLen: number;
     dedupeWindowSeconds: number;
     kafkaTopic: string;
+    /** Partitions of the topic when ingest creates it. */
+    kafkaPartitions: number;
+    /** Records each gateway pod keeps for resume and history in Kafka mode. */
+    kafkaHistoryEvents: number;
+    /** event_ids remembered to drop second copies (gateways) and repeats (Kafka ingest). */
+    kafkaDedupeEvents: number;
     hybridAck: 'any' | 'all';
+    /** Hybrid `all`: how long a gateway waits for an event's second copy. */
+    hybridPairWaitMs: number;
   };
   auth: {
     jwtSecret?: string;
@@ -141,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AurenConfig {
     host: e.AUREN_HOST ?? (production ? '0.0.0.0' : '127.0.0.1'),
     ingestPort: e.INGEST_PORT,
     grpcPort: e.GRPC_PORT,
+    grpcEnabled: e.AUREN_GRPC_ENABLED,
     gatewayPort: e.GATEWAY_PORT,
     stream: {
       backend,
@@ -151,7 +163,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AurenConfig {
       memoryMaxLen: e.AUREN_MEMORY_MAXLEN,
       dedupeWindowSeconds: e.AUREN_DEDUPE_WINDOW_SECONDS,
       kafkaTopic: e.AUREN_KAFKA_TOPIC,
+      kafkaPartitions: e.AUREN_KAFKA_PARTITIONS,
+      kafkaHistoryEvents: e.AUREN_KAFKA_HISTORY_EVENTS,
+      kafkaDedupeEvents: e.AUREN_KAFKA_DEDUPE_EVENTS,
       hybridAck: e.AUREN_HYBRID_ACK,
+      hybridPairWaitMs: e.AUREN_HYBRID_PAIR_WAIT_MS,
     },
     auth: {
       jwtSecret: e.AUREN_JWT_SECRET ?? (production ? undefined : DEVELOPMENT_JWT_SECRET),

@@ -6,3 +6,4 @@ export * from './validate-event';
 export * from './subscriptions';
 export * from './delivery-rule';
 export * from './socket-events';
+export * from './grpc';

@@ -79,7 +79,11 @@ export class EventsService {
     return { accepted: results.filter((r) => !r.duplicate).length, results };
   }
 
-  private async write(valid: ValidEvent[], principal: Principal): Promise<AppendOutcome[]> {
+  /**
+   * Writes events that already passed `parseEvent`, all or none (503 when the backend is down).
+   * For doors that validate event by event, such as gRPC PublishStream.
+   */
+  async write(valid: ValidEvent[], principal: Principal): Promise<AppendOutcome[]> {
     const receivedAt = new Date().toISOString();
     const boundUserId = principal.boundToUser ? principal.userId : undefined;
     const batch = valid.map((v) => {

@@ -1,0 +1,150 @@
+import { Controller, Inject, Logger } from '@nestjs/common';
+import { GrpcMethod, GrpcStreamCall, RpcException } from '@nestjs/microservices';
+import { Metadata, status } from '@grpc/grpc-js';
+import type { sendUnaryData, ServerReadableStream } from '@grpc/grpc-js';
+import {
+  AUREN_EVENTS_SERVICE,
+  EVENT_LIMITS,
+  FieldError,
+  ProtoAgentEvent,
+  protoEventToJson,
+  StructConversionError,
+} from '@auren/contracts';
+import { AuthFailure, CredentialVerifier, Principal } from '@auren/auth';
+import { AUREN_CONFIG, AurenConfig } from '@auren/config';
+import { ApiError } from '@auren/platform';
+import { EventsService, PublishOneResult } from '../events/events.service';
+import { IngestMetrics } from '../events/ingest-metrics';
+import { GrpcError, invalidArgument, toGrpcError } from './grpc-errors';
+import { GrpcIngestMetrics } from './grpc-metrics';
+import { PublishBatchAck, StreamIngest, StreamOutcome } from './grpc-stream';
+
+type Method = 'Publish' | 'PublishBatch' | 'PublishStream';
+
+/**
+ * gRPC ingest, `auren.events.v1.EventIngest` (CONTRACT §2, docs/grpc.md). Each message becomes
+ * the JSON event and goes through the same {@link EventsService} as HTTP: same validation,
+ * limits, idempotency and credentials; errors map to gRPC status codes.
+ */
+@Controller()
+export class GrpcIngestController {
+  private readonly logger = new Logger('GrpcIngest');
+
+  constructor(
+    private readonly events: EventsService,
+    private readonly verifier: CredentialVerifier,
+    private readonly metrics: IngestMetrics,
+    private readonly grpcMetrics: GrpcIngestMetrics,
+    @Inject(AUREN_CONFIG) private readonly config: AurenConfig,
+  ) {}
+
+  @GrpcMethod(AUREN_EVENTS_SERVICE, 'Publish')
+  publish(message: ProtoAgentEvent, metadata: Metadata): Promise<PublishOneResult> {
+    return this.unary('Publish', () => {
+      const principal = this.authenticate(metadata);
+      return this.events.publishOne(protoEventToJson(message), principal);
+    });
+  }
+
+  @GrpcMethod(AUREN_EVENTS_SERVICE, 'PublishBatch')
+  publishBatch(
+    message: { events?: ProtoAgentEvent[] },
+    metadata: Metadata,
+  ): Promise<PublishBatchAck> {
+    return this.unary('PublishBatch', async () => {
+      const principal = this.authenticate(metadata);
+      const input = message.events ?? [];
+      // An oversized batch is refused by its length alone (EventsService), before any conversion.
+      const events = input.length > EVENT_LIMITS.maxBatchSize ? input : this.toJson(input);
+      const { accepted, results } = await this.events.publishBatch({ events }, principal);
+      return { accepted, results: results.map((r, index) => ({ index, ...r })), rejected: [] };
+    });
+  }
+
+  @GrpcStreamCall(AUREN_EVENTS_SERVICE, 'PublishStream')
+  publishStream(
+    call: ServerReadableStream<ProtoAgentEvent, PublishBatchAck>,
+    callback: sendUnaryData<PublishBatchAck>,
+  ): void {
+    let principal: Principal;
+    try {
+      principal = this.authenticate(call.metadata);
+    } catch (error) {
+      callback(this.fail('PublishStream', error));
+      return;
+    }
+    const answer = (outcome: StreamOutcome): void => {
+      if (outcome.ok) {
+        this.count('PublishStream', status.OK);
+        callback(null, outcome.ack);
+        return;
+      }
+      const error = this.fail('PublishStream', outcome.error);
+      if (outcome.ack.results.length > 0 || outcome.ack.rejected.length > 0) {
+        const done = `${outcome.ack.accepted} accepted, ${outcome.ack.results.length} results and ${outcome.ack.rejected.length} rejected before it`;
+        error.details = `${error.details}; stopped at event index ${outcome.failedAt} (${done}): resend from index ${outcome.failedAt}; events with an event_id are deduplicated`;
+        error.message = error.details;
+      }
+      callback(error);
+    };
+    new StreamIngest(
+      call,
+      {
+        write: (events) => this.events.write(events, principal),
+        onRejected: () => this.metrics.reject('validation'),
+      },
+      answer,
+    ).start();
+  }
+
+  /** The same check as IngestAuthGuard, on the `authorization` metadata. */
+  private authenticate(metadata: Metadata): Principal {
+    const value = metadata.get('authorization')[0];
+    const header = typeof value === 'string' ? value : value?.toString('utf8');
+    const result = this.verifier.verifyIngest(header);
+    if (result instanceof AuthFailure) throw new ApiError(401, result.message, 'unauthorized');
+    return result;
+  }
+
+  /** Batch messages as JSON events; Struct problems of every event at once. */
+  private toJson(messages: ProtoAgentEvent[]): Array<Record<string, unknown>> {
+    const errors: FieldError[] = [];
+    const events = messages.map((message, index) => {
+      try {
+        return protoEventToJson(message);
+      } catch (error) {
+        if (!(error instanceof StructConversionError)) throw error;
+        const { field, message: why } = error.fieldError;
+        errors.push({ index, field: `events[${index}].${field}`, message: why });
+        return {};
+      }
+    });
+    if (errors.length > 0) throw invalidArgument(errors);
+    return events;
+  }
+
+  private async unary<T>(method: Method, work: () => Promise<T>): Promise<T> {
+    try {
+      const result = await work();
+      this.count(method, status.OK);
+      return result;
+    } catch (error) {
+      throw new RpcException(this.fail(method, error));
+    }
+  }
+
+  /** Maps and counts a failure, like HttpErrorFilter does for HTTP. */
+  private fail(method: Method, error: unknown): GrpcError {
+    const mapped = toGrpcError(error, this.config.retryAfterSeconds);
+    if (mapped.reason === 'internal') {
+      this.logger.error(`${method}: ${(error as Error)?.stack ?? String(error)}`);
+    }
+    this.metrics.reject(mapped.reason);
+    this.count(method, mapped.code);
+    return mapped;
+  }
+
+  private count(method: Method, code: status): void {
+    this.grpcMetrics.calls.inc({ method, code: status[code] });
+  }
+}
