@@ -3,13 +3,14 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AurenConfig, logLevels } from '@auren/config';
 import { HttpErrorFilter } from '@auren/platform';
-import { StreamingModuleOptions, StreamTransportStrategy } from '@auren/streaming';
+import { StreamingModuleOptions } from '@auren/streaming';
 import { AurenIoAdapter } from './connections/auren-io.adapter';
+import { StreamReaders } from './delivery/stream-readers';
 import { GatewayModule } from './gateway.module';
 
 /**
  * Builds the gateway app: HTTP (page, health, metrics) and Socket.IO on one port, and the stream
- * transport as a connected microservice. Call `listen()` first, then `startAllMicroservices()`.
+ * readers (Redis, Kafka, or both) as connected microservices. Call `listen()` first, then `startAllMicroservices()`.
  */
 export async function createGatewayApp(
   config: AurenConfig,
@@ -24,10 +25,8 @@ export async function createGatewayApp(
   );
   app.useWebSocketAdapter(new AurenIoAdapter(app, config));
   app.useGlobalFilters(new HttpErrorFilter());
-  app.connectMicroservice(
-    { strategy: app.get(StreamTransportStrategy) },
-    { inheritAppConfig: false },
-  );
+  for (const reader of app.get(StreamReaders).all)
+    app.connectMicroservice({ strategy: reader }, { inheritAppConfig: false });
   app.enableShutdownHooks();
   const document = SwaggerModule.createDocument(
     app,

@@ -2,15 +2,10 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AuthModule } from '@auren/auth';
 import { AurenConfig, AurenConfigModule } from '@auren/config';
 import { HealthModule, MetricsModule } from '@auren/platform';
-import {
-  EVENT_LOG,
-  EventLog,
-  StreamingModule,
-  StreamingModuleOptions,
-  StreamTransportStrategy,
-} from '@auren/streaming';
+import { EVENT_LOG, EventLog, StreamingModule, StreamingModuleOptions } from '@auren/streaming';
 import { ConnectionsModule } from './connections/connections.module';
 import { DeliveryModule } from './delivery/delivery.module';
+import { StreamReaders } from './delivery/stream-readers';
 import { PageController } from './page/page.controller';
 
 @Module({})
@@ -27,10 +22,11 @@ export class GatewayModule {
         ConnectionsModule,
         HealthModule.forRoot({
           imports: [DeliveryModule],
-          inject: [EVENT_LOG, StreamTransportStrategy],
-          useFactory: (log: EventLog, transport: StreamTransportStrategy) => async () => {
-            if (!transport.isConnected) throw new Error('not reading the stream');
-            await log.ping();
+          inject: [EVENT_LOG, StreamReaders],
+          useFactory: (log: EventLog, readers: StreamReaders) => async () => {
+            if (!readers.isConnected) throw new Error('not reading the stream');
+            // Hybrid: Kafka alone keeps delivery going while Redis (history) is away.
+            if (readers.all.length === 1) await log.ping();
           },
         }),
       ],

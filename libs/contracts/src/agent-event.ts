@@ -56,4 +56,8 @@ export interface AgentEvent {
 }
 
 /** An event as delivered: always carries its stream position. */
-export type StreamedEvent = AgentEvent & { stream_id: string };
+/**
+ * An event as gateways send it. `resume_token` is set when `stream_id` alone is not a position a
+ * client can resume from (Kafka: a position covers every partition; see docs/kafka.md).
+ */
+export type StreamedEvent = AgentEvent & { stream_id: string; resume_token?: string };

@@ -1,5 +1,5 @@
 import type { AgentEvent } from '@auren/contracts';
-import { comparePositions } from './stream-position';
+import { comparePositions, holdsRecord, isPosition } from './stream-position';
 import type { AppendOutcome, EventLog, EventSink, StreamEntry } from './stream.interfaces';
 
 /**
@@ -67,11 +67,23 @@ export class MemoryStream implements EventSink, EventLog {
     return this.slice(after, count);
   }
 
-  readBackward(count: number, before?: string): Promise<StreamEntry[]> {
+  readBackward(count: number, before?: string, inclusive = false): Promise<StreamEntry[]> {
     let end = this.entries.length;
-    if (before !== undefined) end = this.firstIndexAfter(before, true);
+    if (before !== undefined) end = this.firstIndexAfter(before, !inclusive);
     const start = Math.max(0, end - count);
     return Promise.resolve(this.entries.slice(start, end).reverse());
+  }
+
+  comparePositions(a: string, b: string): number {
+    return comparePositions(a, b);
+  }
+
+  isPosition(value: string): boolean {
+    return isPosition(value);
+  }
+
+  holds(position: string): Promise<boolean> {
+    return holdsRecord(this, position);
   }
 
   headPosition(): Promise<string> {

@@ -1,5 +1,6 @@
 import Redis, { RedisOptions } from 'ioredis';
 import type { AgentEvent } from '@auren/contracts';
+import { comparePositions, holdsRecord, isPosition } from './stream-position';
 import {
   AppendOutcome,
   EventLog,
@@ -128,6 +129,27 @@ export class RedisStream implements EventSink, EventLog {
     }));
   }
 
+  /**
+   * Marks events as not stored after all (hybrid `all`: the other backend failed): a tombstone
+   * record per event, which gateways honour, and the event_id is free to be sent again.
+   */
+  async cancel(events: ReadonlyArray<AgentEvent>, tombstoneField: string): Promise<void> {
+    const batch = this.writer.multi();
+    for (const event of events) {
+      batch.xadd(
+        this.options.key,
+        'MAXLEN',
+        '~',
+        this.options.maxLen,
+        '*',
+        'event',
+        JSON.stringify({ [tombstoneField]: event.event_id }),
+      );
+      batch.del(`${this.options.key}:dedupe:${event.event_id}`);
+    }
+    await batch.exec();
+  }
+
   async ping(): Promise<void> {
     await this.queries.ping();
   }
@@ -149,8 +171,8 @@ export class RedisStream implements EventSink, EventLog {
     return reply?.[0]?.[1].map(toEntry) ?? [];
   }
 
-  async readBackward(count: number, before?: string): Promise<StreamEntry[]> {
-    const end = before === undefined ? '+' : `(${before}`;
+  async readBackward(count: number, before?: string, inclusive = false): Promise<StreamEntry[]> {
+    const end = before === undefined ? '+' : inclusive ? before : `(${before}`;
     const reply = (await this.queries.xrevrange(
       this.options.key,
       end,
@@ -170,6 +192,18 @@ export class RedisStream implements EventSink, EventLog {
       1,
     )) as RawEntry[];
     return reply[0]?.[0] ?? '0-0';
+  }
+
+  comparePositions(a: string, b: string): number {
+    return comparePositions(a, b);
+  }
+
+  isPosition(value: string): boolean {
+    return isPosition(value);
+  }
+
+  holds(position: string): Promise<boolean> {
+    return holdsRecord(this, position);
   }
 
   /**

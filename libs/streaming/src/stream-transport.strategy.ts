@@ -4,6 +4,7 @@ import { BaseRpcContext } from '@nestjs/microservices/ctx-host/base-rpc.context'
 import { isStoredEvent, type StreamedEvent } from '@auren/contracts';
 import { STREAM_READ_BATCH } from '@auren/config';
 import type { EventLog, StreamEntry } from './stream.interfaces';
+import { TOMBSTONE_FIELD } from './kafka/tombstone';
 
 /** The pattern every stream record is dispatched under: `@EventPattern(STREAM_EVENT_PATTERN)`. */
 export const STREAM_EVENT_PATTERN = 'auren.stream_event';
@@ -19,6 +20,8 @@ export interface StreamTransportOptions {
   maxBackoffMs?: number;
   /** Called for each record that is not a valid event (logged and skipped). */
   onPoison?: (entry: StreamEntry, reason: string) => void;
+  /** Hybrid `all`: the ingest took an event back (see HybridSink). */
+  onTombstone?: (eventId: string) => void;
   /**
    * Awaited once the start position is known and before the first live record is dispatched:
    * the place to rebuild state from history up to `position` (a failure is retried).
@@ -139,6 +142,8 @@ export class StreamTransportStrategy
     } catch {
       return this.poison(entry, 'not JSON');
     }
+    const tombstone = (event as Record<string, unknown> | null)?.[TOMBSTONE_FIELD];
+    if (typeof tombstone === 'string') return this.options.onTombstone?.(tombstone);
     if (!isStoredEvent(event)) return this.poison(entry, 'not an AUREN event');
     const streamed = event as StreamedEvent;
     streamed.stream_id = entry.id;

@@ -28,8 +28,11 @@ export interface EventSink {
 
 /** One stored record: its position and the canonical JSON as written. */
 export interface StreamEntry {
+  /** The position right after this record: what a reader continues from. */
   id: string;
   json: string;
+  /** The record's own `stream_id` when it differs from `id` (Kafka: `partition-offset`). */
+  streamId?: string;
 }
 
 /** Reading side of the stream, for the transport, history and resume. */
@@ -37,10 +40,19 @@ export interface EventLog {
   readonly backendName: string;
   /** Entries strictly after `after`, oldest first; waits up to `blockMs` when there are none yet. */
   readAfter(after: string, count: number, blockMs: number): Promise<StreamEntry[]>;
-  /** Newest entries first, strictly before `before` (from the head when absent). */
-  readBackward(count: number, before?: string): Promise<StreamEntry[]>;
-  /** The position of the newest entry, or `0-0` when the stream is empty. */
+  /**
+   * Newest entries first, strictly before `before` (from the head when absent), or up to and
+   * including it with `inclusive`.
+   */
+  readBackward(count: number, before?: string, inclusive?: boolean): Promise<StreamEntry[]>;
+  /** The position of the newest entry (`0-0` for an empty Redis or memory stream). */
   headPosition(): Promise<string>;
+  /** Negative when `a` is before `b` (something after `a` is at or before `b`), 0 when equal. */
+  comparePositions(a: string, b: string): number;
+  /** Whether `value` is a position of this log (what clients may resume from). */
+  isPosition(value: string): boolean;
+  /** Whether everything after `position` is still held (nothing after it was trimmed). */
+  holds(position: string): Promise<boolean>;
   ping(): Promise<void>;
 }
 

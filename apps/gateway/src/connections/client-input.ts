@@ -9,7 +9,7 @@ import {
   type EventType,
   type Subscription,
 } from '@auren/contracts';
-import { isPosition } from '@auren/streaming';
+import { isKafkaToken, isPosition } from '@auren/streaming';
 
 /** Parsing of what clients send: the handshake's `auth` and message bodies. Pure functions. */
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
@@ -83,8 +83,12 @@ export function parseHandshake(auth: Record<string, unknown>): Parsed<HandshakeO
   }
   let resumeFrom: string | undefined;
   if (auth.resume_from !== undefined && auth.resume_from !== null && auth.resume_from !== '') {
-    if (!isPosition(auth.resume_from))
-      return { ok: false, message: 'resume_from must be a stream_id such as 1732441800000-0' };
+    if (!isPosition(auth.resume_from) && !isKafkaToken(auth.resume_from))
+      return {
+        ok: false,
+        message:
+          'resume_from must be a stream_id such as 1732441800000-0, or with Kafka a resume_token such as k:16,8,0',
+      };
     resumeFrom = auth.resume_from;
   }
   return {

@@ -131,6 +131,11 @@ export class ConnectionsGateway
    * over AUREN_RESUME_MAX_EVENTS stops there and answers `recovered: false`.
    */
   private async catchUp(socket: AurenSocket, state: ConnectionState, from: string): Promise<void> {
+    if (!this.history.isPosition(from)) {
+      // A position of another backend (a Redis id on a Kafka pod, say): nothing to replay from.
+      this.metrics.resumes.inc({ outcome: 'not_recovered' });
+      return this.goLive(socket, state, { recovered: false, replayed: 0, from });
+    }
     const held = await this.history.holds(from);
     let replayed = 0;
     const sendPage = async (events: StreamedEvent[]) => {

@@ -1,12 +1,28 @@
 import { Module } from '@nestjs/common';
-import { EVENT_LOG, EventLog, StreamTransportStrategy } from '@auren/streaming';
+import { AUREN_CONFIG, AurenConfig } from '@auren/config';
+import {
+  EVENT_LOG,
+  EventLog,
+  KAFKA_HISTORY,
+  KafkaHistory,
+  KafkaStreamServer,
+  StreamTransportStrategy,
+} from '@auren/streaming';
+import { CopyMerger, CopyMode } from './copy-merger';
 import { DeliveryService } from './delivery.service';
 import { GatewayMetrics } from './gateway-metrics';
 import { HistoryService } from '../history/history.service';
 import { StreamController } from './stream.controller';
 import { StreamLagMetric } from './stream-lag.metric';
+import { StreamReader, StreamReaders } from './stream-readers';
 import { SummariesModule } from '../summaries/summaries.module';
 import { SummaryService } from '../summaries/summary.service';
+
+function copyMode(config: AurenConfig): CopyMode {
+  const { backend, hybridAck } = config.stream;
+  if (backend === 'hybrid') return hybridAck === 'all' ? 'pair' : 'first';
+  return backend === 'kafka' ? 'first' : 'pass';
+}
 
 /** Reading the stream and emitting each event to its rooms. */
 @Module({
@@ -18,23 +34,67 @@ import { SummaryService } from '../summaries/summary.service';
     StreamLagMetric,
     GatewayMetrics,
     {
-      provide: StreamTransportStrategy,
-      inject: [EVENT_LOG, GatewayMetrics, SummaryService, DeliveryService],
+      provide: CopyMerger,
+      inject: [AUREN_CONFIG, DeliveryService],
+      useFactory: (config: AurenConfig, delivery: DeliveryService) =>
+        new CopyMerger(
+          copyMode(config),
+          delivery,
+          config.stream.kafkaDedupeEvents,
+          config.stream.hybridPairWaitMs,
+        ),
+    },
+    {
+      provide: StreamReaders,
+      inject: [
+        AUREN_CONFIG,
+        EVENT_LOG,
+        KAFKA_HISTORY,
+        GatewayMetrics,
+        SummaryService,
+        DeliveryService,
+        CopyMerger,
+      ],
       useFactory: (
+        config: AurenConfig,
         log: EventLog,
+        kafkaHistory: KafkaHistory | null,
         metrics: GatewayMetrics,
         summaries: SummaryService,
         delivery: DeliveryService,
-      ) =>
-        new StreamTransportStrategy(log, {
-          onPoison: () => metrics.poisonRecords.inc(),
-          beforeStart: async (position) => {
-            await summaries.warmUp(position);
-            delivery.startAt(position);
-          },
-        }),
+        copies: CopyMerger,
+      ) => {
+        // The reader of the log history and resume read from rebuilds the summaries and sets
+        // where live delivery starts; in hybrid mode that is Redis, and Kafka only delivers.
+        const start = async (position: string) => {
+          await summaries.warmUp(position);
+          delivery.startAt(position);
+        };
+        const onPoison = () => metrics.poisonRecords.inc();
+        const onTombstone = (eventId: string) => copies.tombstone(eventId);
+        const readers: StreamReader[] = [];
+        const { backend } = config.stream;
+        if (backend !== 'kafka') {
+          readers.push(
+            new StreamTransportStrategy(log, { onPoison, onTombstone, beforeStart: start }),
+          );
+        }
+        if (kafkaHistory && (backend === 'kafka' || backend === 'hybrid')) {
+          readers.push(
+            new KafkaStreamServer(kafkaHistory, {
+              brokers: config.stream.kafkaBrokers,
+              topic: config.stream.kafkaTopic,
+              warmUpRecords: backend === 'kafka' ? config.stream.kafkaHistoryEvents : 0,
+              onPoison,
+              onTombstone,
+              beforeStart: backend === 'kafka' ? start : undefined,
+            }),
+          );
+        }
+        return new StreamReaders(readers);
+      },
     },
   ],
-  exports: [DeliveryService, GatewayMetrics, HistoryService, StreamTransportStrategy],
+  exports: [DeliveryService, GatewayMetrics, HistoryService, StreamReaders],
 })
 export class DeliveryModule {}

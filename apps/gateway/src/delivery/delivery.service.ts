@@ -2,7 +2,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Server } from 'socket.io';
 import type { StreamedEvent, Viewer } from '@auren/contracts';
 import { AUREN_CONFIG, AurenConfig } from '@auren/config';
-import { comparePositions } from '@auren/streaming';
 import type { ConnectionState } from '../connections/connection-state';
 import type { AurenServer, AurenSocket } from '../connections/socket-types';
 import { HistoryService } from '../history/history.service';
@@ -76,7 +75,7 @@ export class DeliveryService {
       const slow = server.sockets.adapter.rooms.has(SLOW_ROOM);
       const target = slow ? server.to(rooms).except(SLOW_ROOM) : server.to(rooms);
       const before = this.packets;
-      this.emitting = event.stream_id;
+      this.emitting = event.resume_token ?? event.stream_id;
       target.emit('stream_event', { type: 'stream_event', event });
       this.emitting = null;
       // Every recipient's packet was created during the emit: counted without a second pass.
@@ -85,7 +84,19 @@ export class DeliveryService {
       this.metrics.deliveries.inc(recipients);
       this.summaries.countSent(recipients);
     }
-    this.delivered = event.stream_id;
+    this.advance(event.resume_token ?? event.stream_id);
+  }
+
+  /**
+   * Live delivery has passed `position` (an event delivered, or one skipped as a copy already
+   * delivered). Positions of another log (hybrid: the Kafka copies) do not move it.
+   */
+  advance(position: string): void {
+    if (
+      this.history.isPosition(position) &&
+      (this.delivered === '0-0' || this.history.comparePositions(position, this.delivered) > 0)
+    )
+      this.delivered = position;
   }
 
   /**
@@ -129,7 +140,7 @@ export class DeliveryService {
     let cursor = from;
     let handed = 0;
     let complete = true;
-    while (comparePositions(cursor, this.delivered) < 0) {
+    while (this.history.comparePositions(cursor, this.delivered) < 0) {
       const page = await this.history.page(viewer, cursor, this.delivered);
       if (page.reached === cursor) break;
       cursor = page.reached;
@@ -137,7 +148,7 @@ export class DeliveryService {
         handed += page.events.length;
         await onPage(page.events);
       }
-      if (handed >= maxEvents && comparePositions(cursor, this.delivered) < 0) {
+      if (handed >= maxEvents && this.history.comparePositions(cursor, this.delivered) < 0) {
         complete = false;
         break;
       }
@@ -177,7 +188,10 @@ export class DeliveryService {
 
   private markSlow(socket: AurenSocket, state: ConnectionState, conn: EngineConnection): void {
     // The event being emitted is already queued; what is skipped starts after it.
-    state.slow = { after: this.emitting ?? this.delivered, recovering: false };
+    const emitting = this.emitting;
+    const after =
+      emitting !== null && this.history.isPosition(emitting) ? emitting : this.delivered;
+    state.slow = { after, recovering: false };
     void socket.join(SLOW_ROOM);
     this.metrics.slowConsumers.inc();
     // "drain": the queue has been handed to the transport, i.e. the client reads again. Listened

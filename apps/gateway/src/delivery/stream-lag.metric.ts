@@ -1,10 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Gauge, Registry } from 'prom-client';
-import { EVENT_LOG, EventLog } from '@auren/streaming';
+import { EVENT_LOG, EventLog, isPosition } from '@auren/streaming';
 import { DeliveryService } from './delivery.service';
 
 /** Milliseconds between a position's time part and another's (Redis ids start with a time). */
 function millisBetween(from: string, to: string): number {
+  // Kafka positions carry no time: the gauge stays at 0 there (see docs/kafka.md).
+  if (!isPosition(from) || !isPosition(to)) return 0;
   return Math.max(0, Number(to.split('-')[0]) - Number(from.split('-')[0]));
 }
 

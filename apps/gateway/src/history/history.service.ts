@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { isStoredEvent, shouldDeliver, type StreamedEvent, type Viewer } from '@auren/contracts';
-import { comparePositions, EVENT_LOG, EventLog, StreamEntry } from '@auren/streaming';
+import { EVENT_LOG, EventLog, StreamEntry } from '@auren/streaming';
 import type { RecentRequest } from '../connections/client-input';
 
 /** How far back `get_recent` looks for matching events, at most. */
@@ -11,7 +11,9 @@ function decode(entry: StreamEntry): StreamedEvent | undefined {
   try {
     const event: unknown = JSON.parse(entry.json);
     if (!isStoredEvent(event)) return undefined;
-    return { ...event, stream_id: entry.id };
+    return entry.streamId === undefined
+      ? { ...event, stream_id: entry.id }
+      : { ...event, stream_id: entry.streamId, resume_token: entry.id };
   } catch {
     return undefined;
   }
@@ -52,9 +54,18 @@ export class HistoryService {
   }
 
   /** Whether the record at `position` is still in the stream (so nothing after it was trimmed). */
-  async holds(position: string): Promise<boolean> {
-    const [entry] = await this.log.readAfter(previous(position), 1, 0);
-    return entry !== undefined && entry.id === position;
+  holds(position: string): Promise<boolean> {
+    return this.log.holds(position);
+  }
+
+  /** Whether `value` is a position of the log history reads (resume works from it). */
+  isPosition(value: string): boolean {
+    return this.log.isPosition(value);
+  }
+
+  /** Negative when `a` is before `b` in the stream. */
+  comparePositions(a: string, b: string): number {
+    return this.log.comparePositions(a, b);
   }
 
   /**
@@ -70,7 +81,7 @@ export class HistoryService {
     const events: StreamedEvent[] = [];
     let reached = after;
     for (const entry of await this.log.readAfter(after, PAGE, 0)) {
-      if (comparePositions(entry.id, through) > 0) break;
+      if (this.log.comparePositions(entry.id, through) > 0) break;
       const event = decode(entry);
       if (!event)
         this.logger.warn(`Skipped stream record ${entry.id} in history: not a valid event`);
@@ -79,11 +90,4 @@ export class HistoryService {
     }
     return { reached, events };
   }
-}
-
-/** The position just before `position`, for an inclusive read with an exclusive API. */
-function previous(position: string): string {
-  const [ms, seq] = position.split('-').map(Number);
-  if (seq > 0) return `${ms}-${seq - 1}`;
-  return ms > 0 ? `${ms - 1}-${Number.MAX_SAFE_INTEGER}` : '0-0';
 }

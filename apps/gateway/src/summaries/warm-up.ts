@@ -29,9 +29,11 @@ export async function readForWarmUp(
   let records = 0;
   let from: string | undefined;
   if (through === '0-0' || limit <= 0) return { events: [], records };
-  let before = successor(through);
+  let before = through;
+  let inclusive = true;
   while (records < limit) {
-    const entries = await log.readBackward(Math.min(PAGE, limit - records), before);
+    const entries = await log.readBackward(Math.min(PAGE, limit - records), before, inclusive);
+    inclusive = false;
     if (entries.length === 0) break;
     for (const entry of entries) {
       const event = decode(entry);
@@ -70,10 +72,4 @@ function decode(entry: StreamEntry): SummaryInput | undefined {
         : {},
     performance_metrics: value.performance_metrics,
   };
-}
-
-/** The position just after `position`, so that an exclusive backward read includes `position`. */
-function successor(position: string): string {
-  const [ms, seq] = position.split('-');
-  return `${ms}-${Number(seq) + 1}`;
 }

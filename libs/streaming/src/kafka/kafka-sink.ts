@@ -1,0 +1,177 @@
+import { Admin, Kafka, logLevel, Partitioners, PartitionMetadata, Producer } from 'kafkajs';
+import type { AgentEvent } from '@auren/contracts';
+import { AppendOutcome, EventSink, StreamUnavailableError } from '../stream.interfaces';
+import { RecentIds } from './recent-ids';
+import { kafkaRecordId } from './kafka-position';
+import { TOMBSTONE_FIELD } from './tombstone';
+
+export interface KafkaSinkOptions {
+  brokers: string[];
+  topic: string;
+  /** Partitions of the topic when ingest creates it. */
+  partitions: number;
+  /** Replication factor when ingest creates the topic (-1: the broker's default). */
+  replicationFactor?: number;
+  /** How many event_ids one ingest process remembers for idempotency. */
+  dedupeCapacity: number;
+  dedupeWindowMs: number;
+  clientId?: string;
+}
+
+/**
+ * Writes events to a Kafka topic (CONTRACT §3): idempotent producer, acks from all in-sync
+ * replicas, key `source_agent.id` (one agent's events share a partition, so they stay in order),
+ * value the canonical JSON, header `event_type`. `append` resolves once the broker acknowledged;
+ * when it cannot, the send fails (bounded retries, never a send still retrying behind a 503).
+ */
+export class KafkaSink implements EventSink {
+  readonly backendName = 'kafka';
+  private readonly kafka: Kafka;
+  private readonly producer: Producer;
+  private readonly admin: Admin;
+  private ready?: Promise<PartitionMetadata[]>;
+  private readonly partitioner = Partitioners.DefaultPartitioner();
+  private readonly seen: RecentIds<string>;
+
+  constructor(private readonly options: KafkaSinkOptions) {
+    this.kafka = new Kafka({
+      clientId: options.clientId ?? 'auren-ingest',
+      brokers: options.brokers,
+      connectionTimeout: 1000,
+      requestTimeout: 5000,
+      // Bounded: a send to a dead broker must fail (503), not retry behind the caller's back.
+      retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
+      logLevel: logLevel.NOTHING,
+    });
+    this.producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 5,
+      allowAutoTopicCreation: false,
+      retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
+    });
+    this.admin = this.kafka.admin();
+    this.seen = new RecentIds(options.dedupeCapacity, options.dedupeWindowMs);
+  }
+
+  get topic(): string {
+    return this.options.topic;
+  }
+
+  async append(
+    events: ReadonlyArray<{ event: AgentEvent; dedupe: boolean }>,
+  ): Promise<AppendOutcome[]> {
+    const outcomes: Array<AppendOutcome | undefined> = events.map(({ event, dedupe }) => {
+      const known = dedupe ? this.seen.get(event.event_id) : undefined;
+      return known === undefined
+        ? undefined
+        : { event_id: event.event_id, stream_id: known, duplicate: true };
+    });
+    const fresh = events.filter((_, i) => outcomes[i] === undefined).map(({ event }) => event);
+    if (fresh.length > 0) {
+      const ids = await this.send(
+        fresh.map((event) => ({
+          key: event.source_agent.id,
+          value: JSON.stringify(event),
+          headers: { event_type: event.event_type },
+        })),
+      );
+      let next = 0;
+      outcomes.forEach((outcome, i) => {
+        if (outcome) return;
+        const event = events[i].event;
+        const streamId = ids[next++];
+        if (events[i].dedupe) this.seen.set(event.event_id, streamId);
+        outcomes[i] = { event_id: event.event_id, stream_id: streamId, duplicate: false };
+      });
+    }
+    return outcomes as AppendOutcome[];
+  }
+
+  /**
+   * Marks events as not stored (hybrid `all`, the other backend failed): gateways drop them, and
+   * their event_ids may be sent again.
+   */
+  async cancel(events: ReadonlyArray<AgentEvent>): Promise<void> {
+    for (const event of events) this.seen.delete(event.event_id);
+    await this.send(
+      events.map((event) => ({
+        key: event.source_agent.id,
+        value: JSON.stringify({ [TOMBSTONE_FIELD]: event.event_id }),
+        headers: { event_type: TOMBSTONE_FIELD },
+      })),
+    );
+  }
+
+  async ping(): Promise<void> {
+    await this.connect();
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()]);
+  }
+
+  /** Sends in order; answers each message's `partition-offset`. */
+  private async send(
+    messages: Array<{ key: string; value: string; headers: Record<string, string> }>,
+  ): Promise<string[]> {
+    let partitions: PartitionMetadata[];
+    try {
+      partitions = await this.connect();
+      const routed = messages.map((message) => ({
+        ...message,
+        partition: this.partitioner({
+          topic: this.options.topic,
+          partitionMetadata: partitions,
+          message,
+        }),
+      }));
+      const replies = await this.producer.send({
+        topic: this.options.topic,
+        acks: -1,
+        timeout: 5000,
+        messages: routed,
+      });
+      // Per partition the broker answers the offset of the first message; the rest follow in order.
+      const base = new Map(replies.map((r) => [r.partition, Number(r.baseOffset)]));
+      const used = new Map<number, number>();
+      return routed.map(({ partition }) => {
+        const index = used.get(partition) ?? 0;
+        used.set(partition, index + 1);
+        return kafkaRecordId(partition, (base.get(partition) ?? 0) + index);
+      });
+    } catch (error) {
+      throw new StreamUnavailableError(
+        `Kafka did not confirm the write: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** Connects once (again after a failure) and makes sure the topic exists. */
+  private connect(): Promise<PartitionMetadata[]> {
+    this.ready ??= this.setUp().catch((error: unknown) => {
+      this.ready = undefined;
+      throw error;
+    });
+    return this.ready;
+  }
+
+  private async setUp(): Promise<PartitionMetadata[]> {
+    await Promise.all([this.producer.connect(), this.admin.connect()]);
+    const existing = await this.admin.listTopics();
+    if (!existing.includes(this.options.topic)) {
+      await this.admin.createTopics({
+        waitForLeaders: true,
+        topics: [
+          {
+            topic: this.options.topic,
+            numPartitions: this.options.partitions,
+            replicationFactor: this.options.replicationFactor ?? -1,
+          },
+        ],
+      });
+    }
+    const metadata = await this.admin.fetchTopicMetadata({ topics: [this.options.topic] });
+    return metadata.topics[0].partitions;
+  }
+}
