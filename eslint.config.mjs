@@ -7,6 +7,7 @@ export default tseslint.config(
   {
     ignores: [
       'dist/**',
+      'libs/sdk/dist/**',
       'node_modules/**',
       'coverage/**',
       'bench/results/**',
