@@ -154,10 +154,14 @@ export class StreamIngest {
       )
       .finally(() => {
         this.writing = false;
-        if (this.incoming.isPaused() && this.pending.length < EVENT_LIMITS.maxBatchSize) {
+        this.pump();
+        if (
+          !this.finished &&
+          this.incoming.isPaused() &&
+          this.pending.length < EVENT_LIMITS.maxBatchSize
+        ) {
           this.incoming.resume();
         }
-        this.pump();
       });
   }
 
