@@ -84,6 +84,7 @@ function copyMode(config: AurenConfig): CopyMode {
             new KafkaStreamServer(kafkaHistory, {
               brokers: config.stream.kafkaBrokers,
               topic: config.stream.kafkaTopic,
+              partitions: config.stream.kafkaPartitions,
               warmUpRecords: backend === 'kafka' ? config.stream.kafkaHistoryEvents : 0,
               onPoison,
               onTombstone,

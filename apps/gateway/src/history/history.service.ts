@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { isStoredEvent, shouldDeliver, type StreamedEvent, type Viewer } from '@auren/contracts';
-import { EVENT_LOG, EventLog, StreamEntry } from '@auren/streaming';
+import { EVENT_LOG, EventLog, StreamEntry, TOMBSTONE_FIELD } from '@auren/streaming';
 import type { RecentRequest } from '../connections/client-input';
 
 /** How far back `get_recent` looks for matching events, at most. */
@@ -19,6 +19,16 @@ function decode(entry: StreamEntry): StreamedEvent | undefined {
   }
 }
 
+function tombstoneOf(entry: StreamEntry): string | undefined {
+  if (!entry.json.includes(TOMBSTONE_FIELD)) return undefined;
+  try {
+    const value = (JSON.parse(entry.json) as Record<string, unknown>)[TOMBSTONE_FIELD];
+    return typeof value === 'string' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** History from the stream itself: `get_recent` and resume replay, both under the delivery rule. */
 @Injectable()
 export class HistoryService {
@@ -32,14 +42,22 @@ export class HistoryService {
    */
   async recent(viewer: Viewer, request: RecentRequest): Promise<StreamedEvent[]> {
     const found: StreamedEvent[] = [];
+    // Hybrid `all`: a tombstone follows the event it takes back, so newest-first sees it first.
+    const cancelled = new Set<string>();
     let before: string | undefined;
     for (let scanned = 0; scanned < RECENT_SCAN_LIMIT && found.length < request.limit;) {
       const entries = await this.log.readBackward(PAGE, before);
       if (entries.length === 0) break;
       for (const entry of entries) {
+        const tombstone = tombstoneOf(entry);
+        if (tombstone !== undefined) {
+          cancelled.add(tombstone);
+          continue;
+        }
         const event = decode(entry);
         if (
           event &&
+          !cancelled.has(event.event_id) &&
           (!request.eventTypes || request.eventTypes.has(event.event_type)) &&
           shouldDeliver(event, viewer)
         ) {
@@ -82,11 +100,18 @@ export class HistoryService {
     let reached = after;
     for (const entry of await this.log.readAfter(after, PAGE, 0)) {
       if (this.log.comparePositions(entry.id, through) > 0) break;
+      reached = entry.id;
+      const tombstone = tombstoneOf(entry);
+      if (tombstone !== undefined) {
+        // Taken back by a hybrid `all` write; its event is usually in the same page.
+        const at = events.findIndex((e) => e.event_id === tombstone);
+        if (at >= 0) events.splice(at, 1);
+        continue;
+      }
       const event = decode(entry);
       if (!event)
         this.logger.warn(`Skipped stream record ${entry.id} in history: not a valid event`);
       else if (shouldDeliver(event, viewer)) events.push(event);
-      reached = entry.id;
     }
     return { reached, events };
   }

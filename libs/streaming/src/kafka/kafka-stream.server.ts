@@ -13,6 +13,8 @@ import { TOMBSTONE_FIELD } from './tombstone';
 export interface KafkaStreamOptions {
   brokers: string[];
   topic: string;
+  /** Partitions of the topic if this pod has to create it. */
+  partitions: number;
   /** This pod's consumer group is `<prefix>-<host>-<pid>-<random>`: its own, so it sees everything. */
   groupPrefix?: string;
   /** Records to read back into history when the pod starts (0: start at the live end, no history). */
@@ -152,14 +154,18 @@ export class KafkaStreamServer extends ServerKafka {
     const admin = this.kafkaClient().admin();
     await admin.connect();
     try {
-      let waited = false;
-      while (this.running && !(await admin.listTopics()).includes(this.settings.topic)) {
-        if (!waited)
-          this.logger.warn(
-            `Kafka topic ${this.settings.topic} does not exist yet (ingest creates it on its first write); waiting`,
-          );
-        waited = true;
-        await new Promise((resolve) => setTimeout(resolve, 500));
+      if (!(await admin.listTopics()).includes(this.settings.topic)) {
+        // Created here too, with the same settings as ingest, so that gateways can start first.
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: [
+            {
+              topic: this.settings.topic,
+              numPartitions: this.settings.partitions,
+              replicationFactor: -1,
+            },
+          ],
+        });
       }
       const offsets = await admin.fetchTopicOffsets(this.settings.topic);
       const partitions = offsets.length;
