@@ -1,16 +1,45 @@
-import { execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { KafkaBroker, pingKafka } from './kafka';
 import { pingRedis, RedisServer } from './redis';
 
 declare global {
   var __AUREN_REDIS__: RedisServer | undefined;
+  var __AUREN_KAFKA__: KafkaBroker | undefined;
+}
+
+/** KAFKA_BROKERS when set (it must answer), else one Kafka broker of our own for the whole run. */
+async function provisionKafka(): Promise<void> {
+  const given = process.env.KAFKA_BROKERS;
+  if (given) {
+    const brokers = given
+      .split(',')
+      .map((broker) => broker.trim())
+      .filter(Boolean);
+    await pingKafka(brokers).catch((error: Error) => {
+      throw new Error(
+        `KAFKA_BROKERS=${given} does not answer (${error.message}); unset it to let the tests start their own Kafka broker`,
+      );
+    });
+    process.env.AUREN_TEST_KAFKA_BROKERS = brokers.join(',');
+  } else {
+    const broker = await KafkaBroker.start();
+    globalThis.__AUREN_KAFKA__ = broker;
+    process.env.AUREN_TEST_KAFKA_BROKERS = broker.bootstrapServers;
+    process.stderr.write(
+      `test harness: Kafka ${broker.version} on ${broker.bootstrapServers} (ready in ${(broker.lastStartMs / 1000).toFixed(1)} s, log ${broker.logFile})\n`,
+    );
+  }
 }
 
 /**
- * Provisions what the tiers need: a Redis (REDIS_URL when set, else a redis-server of our own)
- * and, for e2e, a fresh build of the apps in dist/.
+ * Provisions what the tiers need: a Redis (REDIS_URL when set, else a redis-server of our own),
+ * a Kafka (KAFKA_BROKERS when set, else a broker of our own, started alongside the rest) and,
+ * for e2e, a fresh build of the apps in dist/.
  */
 export default async function globalSetup(): Promise<void> {
+  const kafka = provisionKafka();
+  kafka.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
   if (process.env.REDIS_URL) {
     await pingRedis(process.env.REDIS_URL).catch((error: Error) => {
       throw new Error(
@@ -23,7 +52,16 @@ export default async function globalSetup(): Promise<void> {
     process.env.REDIS_URL = server.url;
   }
   process.env.AUREN_TEST_REDIS_URL = process.env.REDIS_URL;
-  execFileSync(process.execPath, [join(__dirname, '..', '..', 'scripts', 'build.mjs')], {
-    stdio: 'inherit',
+  await new Promise<void>((resolve, reject) => {
+    const build = spawn(process.execPath, [join(__dirname, '..', '..', 'scripts', 'build.mjs')], {
+      stdio: 'inherit',
+    });
+    build.once('error', reject);
+    build.once('exit', (code, signal) =>
+      code === 0
+        ? resolve()
+        : reject(new Error(`scripts/build.mjs failed (${signal ?? `exit code ${code}`})`)),
+    );
   });
+  await kafka;
 }

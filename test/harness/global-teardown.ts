@@ -1,3 +1,4 @@
 export default async function globalTeardown(): Promise<void> {
   await globalThis.__AUREN_REDIS__?.dispose();
+  await globalThis.__AUREN_KAFKA__?.dispose();
 }
