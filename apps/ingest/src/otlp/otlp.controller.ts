@@ -1,0 +1,106 @@
+import { Body, Controller, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiBody,
+  ApiConsumes,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPayloadTooLargeResponse,
+  ApiProduces,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiUnauthorizedResponse,
+  ApiUnsupportedMediaTypeResponse,
+} from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Principal } from '@auren/auth';
+import { ApiError, ErrorBodyDto } from '@auren/platform';
+import { IngestAuthGuard } from '../credentials/ingest-auth.guard';
+import { CurrentPrincipal } from '../credentials/principal.decorator';
+import { decodeJsonExport, decodeProtobufExport, encodeProtobufResponse } from './otlp-decode';
+import { JSON_TYPE, mediaTypeOf, PROTOBUF_TYPE } from './otlp-http';
+import { DecodedExport, UndecodableExportError } from './otlp-model';
+import { OtlpService } from './otlp.service';
+
+/** OTLP/JSON ExportTraceServiceResponse (int64 written as a decimal string, as proto3 JSON does). */
+export interface OtlpJsonResponse {
+  partialSuccess?: { rejectedSpans: string; errorMessage: string };
+}
+
+/**
+ * OTLP/HTTP trace receiver (CONTRACT §2, docs/otlp.md): any OpenTelemetry SDK exporter pointed
+ * at `<ingest>/v1/traces`. The answer is encoded like the request; errors keep the contract's
+ * JSON error body (OTLP clients act on the status code).
+ */
+@ApiTags('otlp')
+@ApiBearerAuth()
+@UseGuards(IngestAuthGuard)
+@Controller('v1/traces')
+export class OtlpController {
+  constructor(private readonly otlp: OtlpService) {}
+
+  @Post()
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'OTLP/HTTP trace export; GenAI spans become agent events (docs/otlp.md)',
+  })
+  @ApiConsumes(PROTOBUF_TYPE, JSON_TYPE)
+  @ApiProduces(PROTOBUF_TYPE, JSON_TYPE)
+  @ApiBody({
+    description: 'ExportTraceServiceRequest (protobuf or OTLP/JSON), optionally gzip',
+    schema: { type: 'object', properties: { resourceSpans: { type: 'array', items: {} } } },
+  })
+  @ApiOkResponse({
+    description:
+      'ExportTraceServiceResponse; partialSuccess counts refused spans and says why, and names skipped ones',
+  })
+  @ApiBadRequestResponse({ type: ErrorBodyDto, description: 'Body is not an OTLP export' })
+  @ApiUnauthorizedResponse({ type: ErrorBodyDto, description: 'Missing or bad credential' })
+  @ApiPayloadTooLargeResponse({
+    type: ErrorBodyDto,
+    description: 'Over 1 MiB on the wire, or gzip inflating to over 8 MiB',
+  })
+  @ApiUnsupportedMediaTypeResponse({
+    type: ErrorBodyDto,
+    description: 'Not application/x-protobuf or application/json, or an encoding other than gzip',
+  })
+  @ApiServiceUnavailableResponse({
+    type: ErrorBodyDto,
+    description: 'Stream backend down; nothing accepted; see Retry-After',
+  })
+  async export(
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Body() body: unknown,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<Buffer | OtlpJsonResponse> {
+    const protobuf = mediaTypeOf(request.headers['content-type']) === PROTOBUF_TYPE;
+    const result = await this.otlp.ingest(decode(protobuf, body), principal);
+    if (protobuf) {
+      void reply.type(PROTOBUF_TYPE);
+      return encodeProtobufResponse(result.partialSuccess);
+    }
+    const partial = result.partialSuccess;
+    return partial
+      ? {
+          partialSuccess: {
+            rejectedSpans: String(partial.rejectedSpans),
+            errorMessage: partial.errorMessage,
+          },
+        }
+      : {};
+  }
+}
+
+function decode(protobuf: boolean, body: unknown): DecodedExport {
+  try {
+    return protobuf
+      ? decodeProtobufExport(Buffer.isBuffer(body) ? body : Buffer.alloc(0))
+      : decodeJsonExport(body);
+  } catch (error) {
+    if (error instanceof UndecodableExportError)
+      throw new ApiError(400, error.message, 'validation');
+    throw error;
+  }
+}
