@@ -51,7 +51,8 @@ function run(
       { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' },
       (error, stdout, stderr) => {
         // eslint-disable-next-line no-control-regex -- strips ANSI colour codes (mvn prints some)
-        const output = `${stdout}${stderr}`.replace(/\x1b\[[0-9;]*m/g, '') || (error?.message ?? '');
+        const output =
+          `${stdout}${stderr}`.replace(/\x1b\[[0-9;]*m/g, '') || (error?.message ?? '');
         resolve({ code: !error ? 0 : typeof error.code === 'number' ? error.code : 1, output });
       },
     );
