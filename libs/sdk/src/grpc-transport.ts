@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type * as GrpcJs from '@grpc/grpc-js';
 import type * as ProtoLoader from '@grpc/proto-loader';
 import { parseRetryAfter } from './backoff';
-import { toProtoEvent } from './proto-event';
+import { toProtoEvent, ValueNaming } from './proto-event';
 import type { EventAck, SendOutcome, Transport } from './transport';
 import type { AurenEvent } from './types';
 
@@ -57,6 +57,7 @@ export function findProto(explicit?: string): string {
 export class GrpcTransport implements Transport {
   private readonly grpc: typeof GrpcJs;
   private readonly client: EventIngestClient;
+  private readonly naming: ValueNaming;
 
   constructor(private readonly options: GrpcTransportOptions) {
     let loader: typeof ProtoLoader;
@@ -79,6 +80,10 @@ export class GrpcTransport implements Transport {
       objects: true,
       oneofs: true,
     });
+    const value = definition['google.protobuf.Value'] as {
+      type?: { field?: Array<{ name: string }> };
+    };
+    this.naming = value?.type?.field?.some((f) => f.name === 'string_value') ? 'snake' : 'camel';
     const root = this.grpc.loadPackageDefinition(definition) as unknown as {
       auren: { events: { v1: { EventIngest: GrpcJs.ServiceClientConstructor } } };
     };
@@ -97,7 +102,7 @@ export class GrpcTransport implements Transport {
     return new Promise((resolve) => {
       const deadline = Date.now() + this.options.requestTimeoutMs;
       const call = this.client.PublishBatch(
-        { events: events.map(toProtoEvent) },
+        { events: events.map((e) => toProtoEvent(e, this.naming)) },
         metadata,
         { deadline },
         (error, reply) => {

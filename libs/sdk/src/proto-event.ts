@@ -1,68 +1,74 @@
 import type { AgentRef, AurenEvent } from './types';
 
-/** `google.protobuf.Value` / `Struct` as @grpc/proto-loader objects with keepCase. */
-type ProtoValue =
-  | { null_value: 'NULL_VALUE' }
-  | { number_value: number }
-  | { string_value: string }
-  | { bool_value: boolean }
-  | { struct_value: ProtoStruct }
-  | { list_value: { values: ProtoValue[] } };
+/**
+ * Field names of `google.protobuf.Value` as the loaded definition spells them: protobufjs's
+ * bundled well-known types use camelCase (`stringValue`) even with keepCase; a struct.proto
+ * parsed from disk with keepCase uses snake_case (`string_value`).
+ */
+export type ValueNaming = 'camel' | 'snake';
+
+type ProtoValue = Record<string, unknown>;
 interface ProtoStruct {
   fields: Record<string, ProtoValue>;
 }
 
-function toValue(value: unknown): ProtoValue {
-  if (value === null || value === undefined) return { null_value: 'NULL_VALUE' };
+const NAMES = {
+  camel: ['nullValue', 'numberValue', 'stringValue', 'boolValue', 'structValue', 'listValue'],
+  snake: ['null_value', 'number_value', 'string_value', 'bool_value', 'struct_value', 'list_value'],
+} as const;
+
+function toValue(value: unknown, naming: ValueNaming): ProtoValue {
+  const [nul, num, str, bool, struct, list] = NAMES[naming];
+  if (value === null || value === undefined) return { [nul]: 'NULL_VALUE' };
   switch (typeof value) {
     case 'number':
-      return { number_value: value };
+      return { [num]: value };
     case 'string':
-      return { string_value: value };
+      return { [str]: value };
     case 'boolean':
-      return { bool_value: value };
+      return { [bool]: value };
     case 'bigint':
-      return { number_value: Number(value) };
+      return { [num]: Number(value) };
     case 'object':
-      if (Array.isArray(value)) return { list_value: { values: value.map(toValue) } };
-      if (value instanceof Date) return { string_value: value.toISOString() };
-      return { struct_value: toStruct(value as Record<string, unknown>) };
+      if (Array.isArray(value)) return { [list]: { values: value.map((v) => toValue(v, naming)) } };
+      if (value instanceof Date) return { [str]: value.toISOString() };
+      return { [struct]: toStruct(value as Record<string, unknown>, naming) };
     default:
-      return { null_value: 'NULL_VALUE' }; // functions and symbols have no JSON form either
+      return { [nul]: 'NULL_VALUE' }; // functions and symbols have no JSON form either
   }
 }
 
 /** A JSON object as a Struct; keys whose value is undefined are left out, as JSON.stringify does. */
-export function toStruct(object: Record<string, unknown>): ProtoStruct {
+export function toStruct(object: Record<string, unknown>, naming: ValueNaming): ProtoStruct {
   const fields: Record<string, ProtoValue> = {};
   for (const [key, value] of Object.entries(object)) {
-    if (value !== undefined) fields[key] = toValue(value);
+    if (value !== undefined) fields[key] = toValue(value, naming);
   }
   return { fields };
 }
 
-function toAgent(agent: AgentRef): Record<string, unknown> {
+function toAgent(agent: AgentRef, naming: ValueNaming): Record<string, unknown> {
   const { id, role, ...extra } = agent;
   const out: Record<string, unknown> = { id };
   if (role !== undefined) out.role = role;
-  if (Object.keys(extra).length > 0) out.extra = toStruct(extra);
+  if (Object.keys(extra).length > 0) out.extra = toStruct(extra, naming);
   return out;
 }
 
 /** The JSON event as an `auren.events.v1.AgentEvent` message object. */
-export function toProtoEvent(event: AurenEvent): Record<string, unknown> {
+export function toProtoEvent(event: AurenEvent, naming: ValueNaming): Record<string, unknown> {
   const message: Record<string, unknown> = {
     event_id: event.event_id,
     event_type: event.event_type,
     timestamp: event.timestamp,
-    source_agent: toAgent(event.source_agent),
-    payload: toStruct(event.payload),
-    metadata: toStruct(event.metadata),
+    source_agent: toAgent(event.source_agent, naming),
+    payload: toStruct(event.payload, naming),
+    metadata: toStruct(event.metadata, naming),
   };
   for (const key of ['trace_id', 'session_id', 'parent_event_id', 'user_id'] as const) {
     if (event[key] !== undefined) message[key] = event[key];
   }
-  if (event.target_agent) message.target_agent = toAgent(event.target_agent);
+  if (event.target_agent) message.target_agent = toAgent(event.target_agent, naming);
   if (event.performance_metrics) message.performance_metrics = { ...event.performance_metrics };
   return message;
 }
