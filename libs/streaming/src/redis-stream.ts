@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import Redis, { RedisOptions } from 'ioredis';
 import type { AgentEvent } from '@auren/contracts';
 import { comparePositions, holdsRecord, isPosition } from './stream-position';
@@ -49,9 +50,7 @@ function toEntry([id, fields]: RawEntry): StreamEntry {
   return { id, json: at >= 0 && at % 2 === 0 ? (fields[at + 1] ?? '') : '' };
 }
 
-type ScriptClient = Redis & {
-  aurenAppend(key: string, ...args: Array<string | number>): Promise<Array<string | number>>;
-};
+const APPEND_SHA = createHash('sha1').update(APPEND_SCRIPT).digest('hex');
 
 /**
  * The Redis Streams backend (CONTRACT §3). Three connections with different duties: writes
@@ -59,7 +58,7 @@ type ScriptClient = Redis & {
  */
 export class RedisStream implements EventSink, EventLog {
   readonly backendName = 'redis';
-  private readonly writer: ScriptClient;
+  private readonly writer: Redis;
   private readonly reader: Redis;
   private readonly queries: Redis;
 
@@ -76,8 +75,7 @@ export class RedisStream implements EventSink, EventLog {
       maxRetriesPerRequest: 0,
       commandTimeout: options.commandTimeoutMs ?? 2000,
       connectionName: 'auren-writer',
-    }) as ScriptClient;
-    this.writer.defineCommand('aurenAppend', { numberOfKeys: 1, lua: APPEND_SCRIPT });
+    });
     // Blocking reads fail as soon as the connection drops; the transport backs off and retries
     // from its last position, and reports the outage (readiness, logs) meanwhile.
     this.reader = new Redis(options.url, {
@@ -115,7 +113,7 @@ export class RedisStream implements EventSink, EventLog {
       args.push(dedupe ? event.event_id : '', JSON.stringify(event));
     let reply: Array<string | number>;
     try {
-      reply = await this.writer.aurenAppend(this.options.key, ...args);
+      reply = await this.runAppend(args);
     } catch (error) {
       throw new StreamUnavailableError(
         `Redis did not confirm the write: ${(error as Error).message}`,
@@ -148,6 +146,25 @@ export class RedisStream implements EventSink, EventLog {
       batch.del(`${this.options.key}:dedupe:${event.event_id}`);
     }
     await batch.exec();
+  }
+
+  /**
+   * EVALSHA, and EVAL once when Redis does not know the script yet (NOSCRIPT: nothing ran, so
+   * sending it again cannot write twice). Not ioredis's defineCommand: with auto-pipelining it
+   * remembers the loaded script per pipeline, not per connection, and so sent the whole script
+   * text (EVAL) with the first event of every pipeline — most events, at moderate load.
+   */
+  private async runAppend(args: Array<string | number>): Promise<Array<string | number>> {
+    try {
+      return (await this.writer.evalsha(APPEND_SHA, 1, this.options.key, ...args)) as Array<
+        string | number
+      >;
+    } catch (error) {
+      if (!(error as Error).message?.includes('NOSCRIPT')) throw error;
+      return (await this.writer.eval(APPEND_SCRIPT, 1, this.options.key, ...args)) as Array<
+        string | number
+      >;
+    }
   }
 
   async ping(): Promise<void> {

@@ -15,6 +15,9 @@ export interface CopyTarget {
   advance(position: string): void;
 }
 
+/** What happened to copies that were not delivered (for metrics). */
+export type CopyOutcome = 'duplicate' | 'cancelled' | 'released_alone';
+
 interface Waiting {
   event: StreamedEvent;
   fromKafka: boolean;
@@ -31,6 +34,8 @@ export class CopyMerger {
     private readonly target: CopyTarget,
     private readonly capacity: number,
     private readonly pairWaitMs = 5000,
+    private readonly count: (outcome: CopyOutcome) => void = () => undefined,
+    private readonly onWaiting: (waiting: number) => void = () => undefined,
   ) {
     this.done = new RecentIds<true>(capacity);
   }
@@ -43,7 +48,10 @@ export class CopyMerger {
   offer(event: StreamedEvent): void {
     if (this.mode === 'pass') return this.target.deliver(event);
     const id = event.event_id;
-    if (this.done.has(id)) return this.target.advance(position(event));
+    if (this.done.has(id)) {
+      this.count('duplicate');
+      return this.target.advance(position(event));
+    }
     if (this.mode === 'first') {
       this.done.set(id, true);
       return this.target.deliver(event);
@@ -53,6 +61,7 @@ export class CopyMerger {
     if (first && first.fromKafka !== fromKafka) {
       clearTimeout(first.timer);
       this.waiting.delete(id);
+      this.onWaiting(this.waiting.size);
       this.done.set(id, true);
       // The Redis copy is delivered: its position is the one resume works from.
       const [redisCopy, kafkaCopy] = fromKafka ? [first.event, event] : [event, first.event];
@@ -63,6 +72,7 @@ export class CopyMerger {
     const timer = setTimeout(() => this.release(id), this.pairWaitMs);
     timer.unref();
     this.waiting.set(id, { event, fromKafka, timer });
+    this.onWaiting(this.waiting.size);
     if (this.waiting.size > this.capacity) {
       const oldest = this.waiting.keys().next().value as string;
       this.release(oldest);
@@ -75,8 +85,10 @@ export class CopyMerger {
     if (waiting) {
       clearTimeout(waiting.timer);
       this.waiting.delete(eventId);
+      this.onWaiting(this.waiting.size);
     }
     this.done.set(eventId, true);
+    this.count('cancelled');
   }
 
   /** Its partner did not come within the wait: the other backend lost it after the ack. */
@@ -85,7 +97,9 @@ export class CopyMerger {
     if (!waiting) return;
     clearTimeout(waiting.timer);
     this.waiting.delete(id);
+    this.onWaiting(this.waiting.size);
     this.done.set(id, true);
+    this.count('released_alone');
     this.target.deliver(waiting.event);
   }
 }

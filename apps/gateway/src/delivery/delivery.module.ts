@@ -35,13 +35,15 @@ function copyMode(config: AurenConfig): CopyMode {
     GatewayMetrics,
     {
       provide: CopyMerger,
-      inject: [AUREN_CONFIG, DeliveryService],
-      useFactory: (config: AurenConfig, delivery: DeliveryService) =>
+      inject: [AUREN_CONFIG, DeliveryService, GatewayMetrics],
+      useFactory: (config: AurenConfig, delivery: DeliveryService, metrics: GatewayMetrics) =>
         new CopyMerger(
           copyMode(config),
           delivery,
           config.stream.kafkaDedupeEvents,
           config.stream.hybridPairWaitMs,
+          (outcome) => metrics.copies.inc({ outcome }),
+          (waiting) => metrics.copiesWaiting.set(waiting),
         ),
     },
     {

@@ -15,6 +15,9 @@ export class GatewayMetrics {
   /** Largest outgoing queue (packets) of any connection since start. */
   queueHighWater = 0;
   readonly poisonRecords: Counter;
+  /** Second copies dropped (Kafka, hybrid) and events taken back by a tombstone (hybrid `all`). */
+  readonly copies: Counter<'outcome'>;
+  readonly copiesWaiting: Gauge;
   readonly replayed: Counter;
   readonly clientErrors: Counter<'code'>;
 
@@ -75,6 +78,17 @@ export class GatewayMetrics {
       collect() {
         this.set(highWater());
       },
+    });
+    this.copies = new Counter({
+      name: 'auren_gateway_copies_total',
+      help: 'Kafka and hybrid: copies of an event_id dropped as duplicates, and events cancelled by a hybrid all tombstone',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.copiesWaiting = new Gauge({
+      name: 'auren_gateway_copies_waiting',
+      help: 'Hybrid all: events waiting for their second copy',
+      registers,
     });
     this.poisonRecords = new Counter({
       name: 'auren_gateway_stream_poison_total',

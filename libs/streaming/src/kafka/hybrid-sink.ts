@@ -8,8 +8,9 @@ import { TOMBSTONE_FIELD } from './tombstone';
 export type HybridAck = 'any' | 'all';
 
 /**
- * Writes each event to Redis and to Kafka at once (CONTRACT §3, hybrid). `any`: accepted when at
- * least one backend stored it (the answer carries the Redis position when Redis has it). `all`:
+ * Writes each event to Redis and to Kafka at once (CONTRACT §3, hybrid). `any`: accepted as soon
+ * as one backend stored it (the answer carries that backend's position); the other write goes on
+ * in the background. `all`:
  * accepted only when both did; when one failed, the other's copy is cancelled with a tombstone
  * record, which gateways in `all` mode honour: they deliver an event once both copies, or one
  * copy and no tombstone within the pairing wait, have arrived (docs/kafka.md).
@@ -27,10 +28,20 @@ export class HybridSink implements EventSink {
   async append(
     events: ReadonlyArray<{ event: AgentEvent; dedupe: boolean }>,
   ): Promise<AppendOutcome[]> {
-    const [redis, kafka] = await Promise.allSettled([
-      this.redis.append(events),
-      this.kafka.append(events),
-    ]);
+    const writes = [this.redis.append(events), this.kafka.append(events)] as const;
+    if (this.ack === 'any') {
+      // The first backend to confirm answers; the other write goes on (a backend that is down
+      // costs it its retries, not the caller).
+      try {
+        return await Promise.any(writes);
+      } catch (error) {
+        const [redis, kafka] = (error as AggregateError).errors;
+        throw new StreamUnavailableError(
+          `neither backend stored the events (Redis: ${message(redis)}; Kafka: ${message(kafka)})`,
+        );
+      }
+    }
+    const [redis, kafka] = await Promise.allSettled(writes);
     if (redis.status === 'fulfilled' && kafka.status === 'fulfilled') return redis.value;
     if (redis.status === 'rejected' && kafka.status === 'rejected') {
       throw new StreamUnavailableError(
@@ -41,8 +52,7 @@ export class HybridSink implements EventSink {
       redis.status === 'fulfilled'
         ? redis.value
         : (kafka as PromiseFulfilledResult<AppendOutcome[]>).value;
-    if (this.ack === 'any') return stored;
-    // `all` and one backend failed: take back what the other stored, then refuse.
+    // One backend failed: take back what the other stored, then refuse.
     const written = events.filter((_, i) => !stored[i].duplicate).map(({ event }) => event);
     const failed = redis.status === 'rejected' ? 'Redis' : 'Kafka';
     if (written.length > 0) {
