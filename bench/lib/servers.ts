@@ -30,6 +30,13 @@ export interface ServerOptions {
   inspect?: boolean;
 }
 
+/**
+ * Where the AUREN apps are run from: dist/ (what `node scripts/build.mjs` builds), or another
+ * build of the same sources named by `AUREN_BENCH_DIST` (e.g. a private `tsc --outDir` while
+ * others rebuild dist/).
+ */
+export const DIST = process.env.AUREN_BENCH_DIST ?? join(ROOT, 'dist');
+
 /** Compiles apps and libs into dist/ when the sources changed (the `npm start` step). */
 export function buildDist(): void {
   execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], {
@@ -72,7 +79,7 @@ async function metric(url: string, name: string): Promise<number | undefined> {
 export async function startAuren(options: ServerOptions): Promise<ServerUnderTest> {
   const port = await freePort();
   const inspectorPort = options.inspect ? await freePort() : undefined;
-  const args = [join(ROOT, 'dist', 'apps', 'gateway', 'src', 'main.js')];
+  const args = [join(DIST, 'apps', 'gateway', 'src', 'main.js')];
   if (inspectorPort) args.unshift(`--inspect=127.0.0.1:${inspectorPort}`);
   const child = ManagedProcess.node('AUREN gateway', args, { env: aurenEnv(options, port) });
   const url = `http://127.0.0.1:${port}`;
@@ -128,6 +135,119 @@ export async function startBare(
     connections: async () =>
       ((await (await fetch(`${url}/stats`)).json()) as { clients: number }).clients,
     deliveries: () => Promise.resolve(undefined),
+    stop: () => child.stop(),
+  };
+}
+
+/** An HTTP ingest under test (P1, P2, P4): AUREN's from dist/, or the bare baseline. */
+export interface IngestUnderTest {
+  kind: 'auren' | 'bare';
+  label: string;
+  url: string;
+  /** The `Authorization` header the load sends (AUREN runs in production mode). */
+  authorization?: string;
+  process: ManagedProcess;
+  inspectorPort?: number;
+  stop(): Promise<void>;
+}
+
+export interface IngestOptions {
+  redisUrl: string;
+  streamKey: string;
+  jwtSecret: string;
+  /** Service API key the load authenticates with (not bound to a user). */
+  apiKey: string;
+  inspect?: boolean;
+  /** Extra node flags (e.g. --cpu-prof). */
+  nodeFlags?: string[];
+}
+
+/** The settings every AUREN ingest of the bench runs with (written into the results). */
+export function aurenIngestEnv(options: IngestOptions, port: number, grpcPort: number) {
+  return {
+    NODE_ENV: 'production',
+    AUREN_HOST: '127.0.0.1',
+    INGEST_PORT: String(port),
+    GRPC_PORT: String(grpcPort),
+    REDIS_URL: options.redisUrl,
+    AUREN_STREAM_KEY: options.streamKey,
+    AUREN_JWT_SECRET: options.jwtSecret,
+    AUREN_API_KEYS: options.apiKey,
+  };
+}
+
+export function aurenIngestSettings(): Record<string, string> {
+  const env: Record<string, string> = aurenIngestEnv(
+    {
+      redisUrl: 'redis://…',
+      streamKey: 'bench:<scenario>:<time>',
+      jwtSecret: '(random per run)',
+      apiKey: '(random service key per run)',
+    },
+    0,
+    0,
+  );
+  delete env.INGEST_PORT;
+  delete env.GRPC_PORT;
+  env.AUREN_LOG_LEVEL = '(default: log)';
+  return env;
+}
+
+export async function startAurenIngest(options: IngestOptions): Promise<IngestUnderTest> {
+  const port = await freePort();
+  const grpcPort = await freePort();
+  const inspectorPort = options.inspect ? await freePort() : undefined;
+  const args = [...(options.nodeFlags ?? []), join(DIST, 'apps', 'ingest', 'src', 'main.js')];
+  if (inspectorPort) args.unshift(`--inspect=127.0.0.1:${inspectorPort}`);
+  const child = ManagedProcess.node('AUREN ingest', args, {
+    env: aurenIngestEnv(options, port, grpcPort),
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(
+    async () => {
+      child.assertRunning();
+      return (await fetch(`${url}/health/ready`).catch(() => undefined))?.status === 200;
+    },
+    { timeoutMs: 30_000, intervalMs: 100, what: 'the AUREN ingest to be ready' },
+  );
+  return {
+    kind: 'auren',
+    label: 'AUREN ingest (Redis)',
+    url,
+    authorization: `Bearer ${options.apiKey}`,
+    process: child,
+    inspectorPort,
+    stop: () => child.stop(),
+  };
+}
+
+export async function startBareIngest(options: IngestOptions): Promise<IngestUnderTest> {
+  const port = await freePort();
+  const inspectorPort = options.inspect ? await freePort() : undefined;
+  const args = [
+    ...(options.nodeFlags ?? []),
+    '--import',
+    'tsx',
+    join(ROOT, 'bench', 'baselines', 'bare-ingest.ts'),
+  ];
+  if (inspectorPort) args.unshift(`--inspect=127.0.0.1:${inspectorPort}`);
+  const child = ManagedProcess.node('bare ingest', args, {
+    env: { PORT: String(port), REDIS_URL: options.redisUrl, STREAM_KEY: options.streamKey },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(
+    async () => {
+      child.assertRunning();
+      return (await fetch(`${url}/ready`).catch(() => undefined))?.status === 200;
+    },
+    { timeoutMs: 30_000, intervalMs: 100, what: 'the bare ingest to be ready' },
+  );
+  return {
+    kind: 'bare',
+    label: 'bare http + XADD',
+    url,
+    process: child,
+    inspectorPort,
     stop: () => child.stop(),
   };
 }

@@ -5,6 +5,7 @@ import { EVENT_LIMITS } from '@auren/contracts';
 import { AurenConfig, logLevels } from '@auren/config';
 import { HttpErrorFilter } from '@auren/platform';
 import type { StreamingModuleOptions } from '@auren/streaming';
+import { useLightAsyncResourceBind } from './async-resource-bind';
 import { IngestMetrics } from './events/ingest-metrics';
 import { connectGrpcIngest } from './grpc/grpc-ingest.server';
 import { IngestModule } from './ingest.module';
@@ -18,6 +19,8 @@ export async function createIngestApp(
   config: AurenConfig,
   streaming: StreamingModuleOptions = {},
 ): Promise<NestFastifyApplication> {
+  // Fastify binds an AsyncResource per request body; Node 20's bind is costly (see the file).
+  useLightAsyncResourceBind();
   const adapter = new FastifyAdapter({ bodyLimit: EVENT_LIMITS.maxBodyBytes, trustProxy: true });
   const app = await NestFactory.create<NestFastifyApplication>(
     IngestModule.forRoot(config, streaming),
