@@ -255,7 +255,7 @@ describe('SDK with an ingest that is not there', () => {
     const t0 = performance.now();
     sut.trackDecision('offline-agent', { decision: 'still here' });
     const during = performance.now() - t0;
-    expect(during).toBeLessThan(50); // generous: the call touches memory only
+    expect(during).toBeLessThan(250); // generous (GC, a loaded CI box): the call touches memory only
     expect(sut.stats()).toMatchObject({ buffered: 50, dropped: 151 });
 
     // Drop-oldest: the oldest *waiting* event goes; the batch in flight (ids 150..159) stays.

@@ -56,7 +56,7 @@ export class HttpTransport implements Transport {
       combined.dispose();
     }
     const body = parse(text);
-    if (response.status === 202 || response.status === 200) {
+    if (response.ok) {
       const results = (body as { results?: EventAck[] } | undefined)?.results ?? [];
       return { kind: 'ok', results };
     }
