@@ -132,7 +132,7 @@ export async function ensurePythonVenv(): Promise<string> {
     if (current() === stamp) return VENV_PYTHON; // another worker made it meanwhile
     const started = Date.now();
     process.stderr.write(
-      `test harness: creating Python venv in ${VENV} and installing crewai (first run, ~1 min) ...\n`,
+      `test harness: creating Python venv in ${VENV} and installing crewai (first run, ~1-2 min) ...\n`,
     );
     await run(python, ['-m', 'venv', '--clear', VENV]);
     await run(VENV_PYTHON, [

@@ -29,7 +29,10 @@ describe('Python SDK: pytest suite against a real ingest', () => {
       },
       150_000,
     );
-    const summary = /=+ (.*) in [\d.]+s/.exec(run.output)?.[1] ?? '(no pytest summary)';
+    // The last line: "18 passed in 14.2s", "1 failed, 17 passed in 15.0s" (-q; "=" rules without it).
+    const summary =
+      /^[= ]*(\d+ (?:passed|failed|error)[^\n]*?) in [\d.]+s/m.exec(run.output)?.[1] ??
+      '(no pytest summary)';
     const passed = Number(/(\d+) passed/.exec(summary)?.[1] ?? 0);
     if (run.code !== 0 || /failed|error/.test(summary)) {
       throw new Error(`pytest exited with ${run.code}: ${summary}\n\n${run.output.slice(-12_000)}`);

@@ -31,7 +31,7 @@ from .events import (
 
 log = logging.getLogger("auren")
 
-_RETRYABLE = frozenset({408, 425, 429, 500, 502, 503, 504})
+_RETRYABLE = frozenset({408, 425, 429})  # and every 5xx
 # Room left in a request body for `{"events":[...]}` and the commas.
 _BATCH_BYTES = MAX_BODY_BYTES - 1024
 
@@ -599,7 +599,7 @@ class AurenClient:
                 self._deliver(batch[:half])
                 batch = batch[half:]
                 continue
-            if result.status and result.status not in _RETRYABLE:
+            if result.status and result.status < 500 and result.status not in _RETRYABLE:
                 self._count("rejected", len(batch), message)
                 log.error("auren: the ingest refused %d events: %s", len(batch), message)
                 return

@@ -30,12 +30,13 @@ def run_crew(listener: AurenCrewAIListener, crew=None):
     _connections.clear()
     _recording.set()
     try:
-        result = (crew or build_crew()).kickoff()
-        assert listener.flush(20), listener.client.stats()
+        return (crew or build_crew()).kickoff()
     finally:
+        # Also when the crew raised: its failure events may still be in CrewAI's handler pool.
+        flushed = listener.flush(20)
         _recording.clear()
         listener.uninstall()
-    return result
+        assert flushed, listener.client.stats()
 
 
 def run_events(ingest, crew_agent_id: str) -> list[dict]:
