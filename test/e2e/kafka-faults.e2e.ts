@@ -3,7 +3,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import type { RecentEventsMessage } from '@auren/contracts';
 import { AppProcess, postJson } from '../harness/apps';
 import { connectClient, ConnectedClient } from '../harness/clients';
-import { KafkaBroker } from '../harness/kafka';
+import { KafkaBroker, testKafkaBrokers } from '../harness/kafka';
 import { freePort } from '../harness/ports';
 import { RedisServer } from '../harness/redis';
 import { waitFor } from '../harness/wait';
@@ -250,5 +250,75 @@ describe('Kafka and hybrid backends when a backend dies', () => {
       .timeout(5000)
       .emitWithAck('get_recent', { limit: 50 })) as RecentEventsMessage;
     expect(recent.events.map((e) => e.event_id)).not.toContain(halfInRedis.event_id);
+  });
+});
+
+describe('Kafka mode with separate processes: one ingest, two gateways, the shared broker', () => {
+  const brokers = testKafkaBrokers().join(',');
+  const env = {
+    AUREN_STREAM_BACKEND: 'kafka',
+    KAFKA_BROKERS: brokers,
+    AUREN_KAFKA_TOPIC: `e2e.kafka.${Date.now()}`,
+  };
+  let processes: AppProcess[] = [];
+  const clients: ConnectedClient[] = [];
+  afterAll(async () => {
+    for (const client of clients) client.close();
+    await Promise.all(processes.map((p) => p.stop()));
+  });
+
+  it('delivers POSTed events to filtered clients on both gateways and logs a skipped poison record', async () => {
+    const [ingestPort, g1, g2] = [await freePort(), await freePort(), await freePort()];
+    const ingest = AppProcess.spawn('ingest', { ...env, INGEST_PORT: String(ingestPort) });
+    const gateways = [g1, g2].map((port) =>
+      AppProcess.spawn('gateway', { ...env, GATEWAY_PORT: String(port) }),
+    );
+    processes = [ingest, ...gateways];
+    const ingestUrl = `http://127.0.0.1:${ingestPort}`;
+    const urls = [g1, g2].map((port) => `http://127.0.0.1:${port}`);
+    await ingest.ready(`${ingestUrl}/health/ready`, 60_000);
+    await Promise.all(gateways.map((g, i) => g.ready(`${urls[i]}/health/ready`, 60_000)));
+
+    const filters = [['scout'], ['critic', 'scout'], []];
+    for (const url of urls)
+      for (const agent_filter of filters)
+        clients.push(await connectClient(url, { token: 'test', agent_filter }));
+
+    const producer = new Kafka({
+      clientId: 'e2e-poison',
+      brokers: brokers.split(','),
+      logLevel: logLevel.NOTHING,
+    }).producer();
+    await producer.connect();
+    await producer.send({
+      topic: env.AUREN_KAFKA_TOPIC,
+      messages: [{ key: 'scout', value: 'oops' }],
+    });
+    await producer.disconnect();
+
+    const agents = ['scout', 'critic', 'planner'];
+    const events = Array.from({ length: 90 }, (_, i) => ({
+      event_id: `kafka-e2e-${i}`,
+      event_type: 'agent_decision',
+      source_agent: { id: agents[i % 3] },
+    }));
+    expect((await postJson(`${ingestUrl}/v1/events/batch`, { events })).status).toBe(202);
+    for (const [i, client] of clients.entries()) {
+      const filter = filters[i % filters.length];
+      const want = events
+        .filter((e) => filter.length === 0 || filter.includes(e.source_agent.id))
+        .map((e) => e.event_id);
+      await client.waitForEvents(want.length, 30_000);
+      // Per agent in order, each once, nothing else.
+      const got = client.events.map((e) => e.event_id);
+      for (const agent of agents) {
+        const mine = (ids: string[]) =>
+          ids.filter((id) => agents[Number(id.split('-')[2]) % 3] === agent);
+        expect(mine(got)).toEqual(mine(want));
+      }
+      expect([...got].sort()).toEqual([...want].sort());
+    }
+    for (const gateway of gateways)
+      expect(gateway.text).toMatch(/Skipped Kafka record \d+-\d+: not JSON/);
   });
 });

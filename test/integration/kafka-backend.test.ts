@@ -100,9 +100,7 @@ describe('Kafka backend with a real broker', () => {
   it('answers 202 with partition-offset positions and writes keyed records with an event_type header', async () => {
     const events = [ev('writer-a'), ev('writer-b', { event_type: 'tool_usage' }), ev('writer-a')];
     const results = await publish(events);
-    expect(results.map((r) => r.stream_id)).toEqual(
-      results.map(() => expect.stringMatching(/^\d+-\d+$/)),
-    );
+    for (const result of results) expect(result.stream_id).toMatch(/^\d+-\d+$/);
     // One agent, one partition: its events keep their order.
     const partitionOf = (i: number) => results[i].stream_id.split('-')[0];
     expect(partitionOf(0)).toBe(partitionOf(2));

@@ -13,7 +13,7 @@ function copy(id: string, from: 'redis' | 'kafka', n: number): StreamedEvent {
     metadata: {},
     stream_id: from === 'redis' ? `100-${n}` : `0-${n}`,
     ...(from === 'kafka' ? { resume_token: `k:${n + 1}` } : {}),
-  } as StreamedEvent;
+  };
 }
 
 function setUp(mode: CopyMode, capacity = 100, waitMs = 1000) {

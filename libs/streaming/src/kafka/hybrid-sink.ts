@@ -35,7 +35,7 @@ export class HybridSink implements EventSink {
       try {
         return await Promise.any(writes);
       } catch (error) {
-        const [redis, kafka] = (error as AggregateError).errors;
+        const [redis, kafka] = (error as AggregateError).errors as unknown[];
         throw new StreamUnavailableError(
           `neither backend stored the events (Redis: ${message(redis)}; Kafka: ${message(kafka)})`,
         );
@@ -65,7 +65,7 @@ export class HybridSink implements EventSink {
         );
       }
     }
-    const reason =
+    const reason: unknown =
       redis.status === 'rejected' ? redis.reason : (kafka as PromiseRejectedResult).reason;
     throw new StreamUnavailableError(
       `${failed} did not store the events and AUREN_HYBRID_ACK=all: ${message(reason)}`,

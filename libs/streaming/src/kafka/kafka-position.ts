@@ -19,7 +19,7 @@ export function formatKafkaToken(next: OffsetVector): string {
 }
 
 export function parseKafkaToken(token: string): OffsetVector {
-  if (!isKafkaToken(token)) throw new Error(`not a Kafka position: ${token}`);
+  if (!isKafkaToken(token)) throw new Error(`not a Kafka position: ${String(token)}`);
   return token.slice(2).split(',').map(Number);
 }
 
