@@ -45,6 +45,16 @@ const TIMES = [
   undefined,
   null,
   '2025-02-30T10:00:00Z',
+  '2024-02-29T00:00:00Z',
+  '2023-02-29T00:00:00Z',
+  '1900-02-29T00:00:00Z',
+  '2000-02-29T23:59:59.123456789-00:00',
+  '2025-04-31T10:00:00Z',
+  '2025-01-24T24:00:00Z',
+  '2025-01-24T10:30:60Z',
+  '0099-12-31T23:59:59+14:00',
+  '2025-01-24T10:30:00+14:00',
+  '2025-01-24 10:30:00Z',
   '2025-01-24',
   'yesterday',
   12345,
@@ -119,6 +129,23 @@ describe(certainlyValid.name, () => {
     expect(slowAccepted).toBeGreaterThan(50);
     // ...and the shortcut must take almost all of them (only edge cases go the slow way).
     expect(fastAccepted).toBeGreaterThan(slowAccepted * 0.8);
+  });
+
+  it('decides common timestamps exactly as class-validator does (month ends, leap years)', () => {
+    const dto = (timestamp: string) =>
+      Object.assign(new AgentEventDto(), {
+        event_type: 'llm_call',
+        timestamp,
+        source_agent: Object.assign(new AgentRefDto(), { id: 'a' }),
+      });
+    for (const year of [1900, 1999, 2000, 2023, 2024, 2100, 2400])
+      for (let month = 1; month <= 12; month += 1)
+        for (const day of [1, 28, 29, 30, 31]) {
+          const mm = String(month).padStart(2, '0');
+          const timestamp = `${year}-${mm}-${String(day).padStart(2, '0')}T23:59:59.5+01:00`;
+          const slow = validateSync(dto(timestamp)).length === 0;
+          expect([timestamp, certainlyValid(dto(timestamp))]).toEqual([timestamp, slow]);
+        }
   });
 
   it('takes a typical complete event', () => {

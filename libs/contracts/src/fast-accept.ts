@@ -21,7 +21,7 @@ export function certainlyValid(dto: AgentEventDto): boolean {
   return (
     optionalLength(dto.event_id, EVENT_LIMITS.idMaxLength) &&
     isEventType(dto.event_type) &&
-    (absent(dto.timestamp) || isISO8601(dto.timestamp, { strict: true })) &&
+    (absent(dto.timestamp) || commonTimestamp(dto.timestamp)) &&
     optionalMax(dto.trace_id, EVENT_LIMITS.idMaxLength) &&
     optionalMax(dto.session_id, EVENT_LIMITS.idMaxLength) &&
     optionalMax(dto.parent_event_id, EVENT_LIMITS.idMaxLength) &&
@@ -34,6 +34,26 @@ export function certainlyValid(dto: AgentEventDto): boolean {
     optionalObject(dto.metadata) &&
     (absent(dto.performance_metrics) || metricsValid(dto.performance_metrics))
   );
+}
+
+/**
+ * `@IsISO8601({ strict: true })` for the form nearly every client sends
+ * (`2025-01-24T10:30:00.000Z`, or with `±hh:mm`), years 1900–2999, checked without the general
+ * ISO-8601 grammar; anything else goes to class-validator's own check.
+ */
+const COMMON_TIMESTAMP =
+  /^((?:19|2\d)\d\d)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,9})?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function commonTimestamp(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  const match = COMMON_TIMESTAMP.exec(value);
+  if (!match) return isISO8601(value, { strict: true });
+  const year = Number(match[1]);
+  const month = Number(match[2]);
+  const day = Number(match[3]);
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return day <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]);
 }
 
 /** `@IsOptional()`: null and undefined skip every other rule of the property. */

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   AgentEvent,
@@ -94,17 +95,17 @@ export class EventsService {
       });
       return { event, dedupe: v.dto.event_id !== undefined };
     });
-    const stop = this.metrics.backendLatency.startTimer({ backend: this.sink.backendName });
+    const started = performance.now();
     try {
       const outcomes = await this.sink.append(batch);
-      stop({ outcome: 'ok' });
+      this.metrics.observeWrite(this.sink.backendName, 'ok', started);
       let fresh = 0;
       for (const o of outcomes) if (!o.duplicate) fresh += 1;
       this.metrics.accepted.inc(fresh);
       if (fresh < outcomes.length) this.metrics.duplicates.inc(outcomes.length - fresh);
       return outcomes;
     } catch (error) {
-      stop({ outcome: 'error' });
+      this.metrics.observeWrite(this.sink.backendName, 'error', started);
       if (error instanceof StreamUnavailableError) {
         throw new ApiError(
           503,

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { Injectable } from '@nestjs/common';
 import { Counter, Histogram, Registry } from 'prom-client';
 import type { RejectReason } from '@auren/platform';
@@ -8,6 +9,7 @@ export class IngestMetrics {
   readonly duplicates: Counter;
   readonly rejected: Counter<'reason'>;
   readonly backendLatency: Histogram<'backend' | 'outcome'>;
+  private readonly writeLabels = new Map<string, { backend: string; outcome: string }>();
 
   constructor(registry: Registry) {
     this.accepted = new Counter({
@@ -33,6 +35,20 @@ export class IngestMetrics {
       buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5],
       registers: [registry],
     });
+  }
+
+  /**
+   * One backend write of `backendLatency`, timed from `startedMs` (`performance.now()`). Label
+   * objects are kept per backend and outcome: this runs for every request.
+   */
+  observeWrite(backend: string, outcome: 'ok' | 'error', startedMs: number): void {
+    const key = `${backend}|${outcome}`;
+    let labels = this.writeLabels.get(key);
+    if (!labels) {
+      labels = { backend, outcome };
+      this.writeLabels.set(key, labels);
+    }
+    this.backendLatency.observe(labels, (performance.now() - startedMs) / 1000);
   }
 
   reject(reason: RejectReason): void {
