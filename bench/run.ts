@@ -158,10 +158,12 @@ async function main(): Promise<number> {
     for (const scenario of selected) {
       log(`${scenario.id} — ${scenario.title}`);
       try {
+        const began = Date.now();
         const result = await scenario.run(context);
+        result.seconds = Math.round((Date.now() - began) / 1000);
         results.push(result);
         log(
-          `${scenario.id}: AUREN ${result.auren.text}; baseline ${result.baseline.text}; ratio ${(result.ratio * 100).toFixed(1)} %; goal ${result.goal}: ${result.met ? 'met' : 'NOT met'}`,
+          `${scenario.id}: AUREN ${result.auren.text}; baseline ${result.baseline.text}; ratio ${(result.ratio * 100).toFixed(1)} %; goal ${result.goal}: ${result.met ? 'met' : 'NOT met'} (${result.seconds} s)`,
         );
       } catch (error) {
         const message = (error as Error).stack ?? String(error);

@@ -117,6 +117,10 @@ export function markdown(report: RunReport): string {
   for (const r of report.results) for (const note of r.notes) lines.push(`- ${note}`);
   lines.push(
     '',
+    `Time per scenario: ${report.results.map((r) => `${r.id} ${r.seconds ?? '?'} s`).join(', ')}; whole run ${fmt(report.durationSeconds)} s.`,
+  );
+  lines.push(
+    '',
     `Machine: ${h.cpuModel}, ${h.cores} cores, ${h.memoryGiB} GiB; Node ${h.node}; Linux ${h.kernel}; Redis ${h.redis}; load average at start ${h.loadAverageAtStart.join(' / ')}.`,
     `Packages: ${Object.entries(h.packages)
       .map(([name, v]) => `${name} ${v}`)

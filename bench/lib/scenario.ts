@@ -32,6 +32,8 @@ export interface ScenarioResult {
   details: Record<string, unknown>;
   /** Lines printed under the table: what the figure means, its limits, checks that failed. */
   notes: string[];
+  /** How long the scenario took (set by the runner). */
+  seconds?: number;
 }
 
 export interface Scenario {

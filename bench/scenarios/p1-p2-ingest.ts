@@ -317,7 +317,7 @@ export const p1Ingest = ingestScenario(
     batch: false,
     connections: 64,
     warmupSeconds: quick ? 2 : 4,
-    seconds: quick ? 5 : 15,
+    seconds: quick ? 4 : 15,
     rounds: quick ? 1 : 3,
   }),
 );
@@ -332,7 +332,7 @@ export const p2IngestBatch = ingestScenario(
     batch: true,
     connections: 8,
     warmupSeconds: quick ? 2 : 4,
-    seconds: quick ? 5 : 15,
+    seconds: quick ? 4 : 15,
     rounds: quick ? 1 : 3,
   }),
 );

@@ -14,7 +14,7 @@ import Redis from 'ioredis';
 import type { LatencyClientsConfig, LatencyClientsResult } from '../lib/ingest-ipc';
 import type { LatencySenderConfig, LatencySenderResult } from '../lib/ingest-ipc';
 import { isLoadMessage } from '../lib/ipc';
-import { cpuSeconds, ManagedProcess } from '../lib/processes';
+import { cpuSeconds, machineBusySeconds, ManagedProcess } from '../lib/processes';
 import { fmt, median, pct, type Scenario, type ScenarioContext } from '../lib/scenario';
 import {
   aurenIngestSettings,
@@ -47,10 +47,17 @@ interface LatencyRound {
   samples: number;
   sender: Omit<LatencySenderResult, 'type'>;
   clients: Omit<LatencyClientsResult, 'type' | 'latencyMs'>;
-  /** Fractions of one core over warm-up and measurement: ingest, gateway, redis. */
+  /**
+   * Fractions of one core over warm-up and measurement: ingest, gateway, redis, sender, clients,
+   * and `other`: the rest of the machine.
+   */
   cpu: Record<string, number>;
   checked: boolean;
+  discarded?: boolean;
 }
+
+/** Share of a core other processes may use during a round before it is measured again. */
+const DISTURBED = 0.25;
 
 async function measure(
   kind: Kind,
@@ -108,9 +115,12 @@ async function measure(
     const pids: Record<string, number> = {
       ingest: ingest.process.pid,
       gateway: gateway.process.pid,
+      sender: sender.pid,
+      clients: clients.pid,
       ...(context.redisPid ? { redis: context.redisPid } : {}),
     };
     const cpuA = Object.fromEntries(Object.entries(pids).map(([n, p]) => [n, cpuSeconds(p)]));
+    const machineA = machineBusySeconds();
     const t0 = Date.now();
     sender.send({ cmd: 'start' });
     const sent = await sender.message(
@@ -122,9 +132,11 @@ async function measure(
       (settings.warmupSeconds + settings.seconds) * 1000 + 30_000,
     );
     const elapsed = (Date.now() - t0) / 1000;
-    const cpu = Object.fromEntries(
+    const cpu: Record<string, number> = Object.fromEntries(
       Object.entries(pids).map(([n, p]) => [n, (cpuSeconds(p) - cpuA[n]) / elapsed]),
     );
+    const ours = Object.values(cpu).reduce((a, b) => a + b, 0);
+    cpu.other = Math.max(0, (machineBusySeconds() - machineA) / elapsed - ours);
     clients.send({ cmd: 'report', window: sent.window });
     const got = await clients.message((message) => {
       const m = message as { type?: string; message?: string };
@@ -170,17 +182,33 @@ export const p4Latency: Scenario = {
     const settings: LatencySettings = {
       rate: 500,
       clients: 20,
-      warmupSeconds: context.quick ? 2 : 3,
-      seconds: context.quick ? 6 : 20,
+      // Long enough for the JIT to have compiled the hot paths before the window opens.
+      warmupSeconds: context.quick ? 3 : 5,
+      seconds: context.quick ? 5 : 20,
       rounds: context.quick ? 1 : 3,
     };
     const runs: LatencyRound[] = [];
+    const discarded: LatencyRound[] = [];
+    // Tail latency is what other work on the machine disturbs most: a full run measures a
+    // disturbed round once more and keeps the quieter of the two (both are in the JSON).
+    let retries = context.quick ? 0 : settings.rounds;
     for (let round = 1; round <= settings.rounds; round += 1) {
       for (const kind of ['auren', 'bare'] as const) {
-        const r = await measure(kind, round, settings, context);
+        let r = await measure(kind, round, settings, context);
+        if (r.cpu.other > DISTURBED && retries > 0) {
+          retries -= 1;
+          context.log(
+            `P4 ${LABEL[kind]} round ${round}: the rest of the machine used ${pct(r.cpu.other)} of a core meanwhile; measuring again`,
+          );
+          const again = await measure(kind, round, settings, context);
+          const [kept, dropped] = again.cpu.other < r.cpu.other ? [again, r] : [r, again];
+          dropped.discarded = true;
+          discarded.push(dropped);
+          r = kept;
+        }
         runs.push(r);
         context.log(
-          `P4 ${LABEL[kind]} round ${round}: p50 ${fmt(r.latencyMs.p50, 2)} ms, p99 ${fmt(r.latencyMs.p99, 2)} ms, max ${fmt(r.latencyMs.max, 1)} ms over ${fmt(r.samples)} deliveries; POST p50 ${fmt(r.sender.postMs.p50, 2)} ms; CPU ingest ${pct(r.cpu.ingest)}, gateway ${pct(r.cpu.gateway)}, redis ${pct(r.cpu.redis ?? 0)}${r.checked ? '' : ' — CHECK FAILED'}`,
+          `P4 ${LABEL[kind]} round ${round}: p50 ${fmt(r.latencyMs.p50, 2)} ms, p99 ${fmt(r.latencyMs.p99, 2)} ms, max ${fmt(r.latencyMs.max, 1)} ms over ${fmt(r.samples)} deliveries; POST p50 ${fmt(r.sender.postMs.p50, 2)} / p99 ${fmt(r.sender.postMs.p99, 2)} ms; CPU ingest ${pct(r.cpu.ingest)}, gateway ${pct(r.cpu.gateway)}, redis ${pct(r.cpu.redis ?? 0)}, rest of machine ${pct(r.cpu.other)}${r.checked ? '' : ' — CHECK FAILED'}`,
         );
       }
     }
@@ -217,6 +245,10 @@ export const p4Latency: Scenario = {
         notes.push(
           `P4 ${LABEL[r.server]} round ${r.round}: CHECK FAILED — ${r.sender.errors} POSTs not answered 202 (${r.sender.errorSamples[0] ?? ''}), ${r.clients.missing} deliveries missing over ${r.clients.clientsMissing} clients, ${r.clients.duplicates} duplicates.`,
         );
+      if (r.cpu.other > 0.15)
+        notes.push(
+          `P4 ${LABEL[r.server]} round ${r.round}: the rest of the machine kept ${pct(r.cpu.other)} of a core busy during the round — a disturbed run; tail latency suffers first.`,
+        );
       if (r.sender.lateMs.max > 5)
         notes.push(
           `P4 ${LABEL[r.server]} round ${r.round}: the sender started a request up to ${fmt(r.sender.lateMs.max, 1)} ms late (p99 ${fmt(r.sender.lateMs.p99, 2)} ms) against its schedule.`,
@@ -241,7 +273,7 @@ export const p4Latency: Scenario = {
         baseline:
           'bench/baselines/bare-ingest.ts + bench/baselines/bare-socketio.ts (BARE_MODE=broadcast, XREAD BLOCK COUNT 500)',
       },
-      details: { rounds: runs, ratios },
+      details: { rounds: runs, discarded, ratios },
       notes,
     };
   },
