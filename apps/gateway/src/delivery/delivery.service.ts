@@ -27,6 +27,9 @@ interface EngineConnection {
  * queue: a connection whose queue reaches `AUREN_CLIENT_QUEUE_LIMIT` packets is left out of live
  * emits until it drains, and is then told what it missed with a `stream_gap`.
  */
+/** How long a resume waits for this pod to reach a position another pod gave the client. */
+const REACH_TIMEOUT_MS = 5000;
+
 @Injectable()
 export class DeliveryService {
   private server?: AurenServer;
@@ -34,6 +37,8 @@ export class DeliveryService {
   private delivered = '0-0';
   /** The event being emitted right now, if any. */
   private emitting: string | null = null;
+  /** Resumes waiting for live delivery to reach their position (see reach). */
+  private waiters: Array<{ position: string; resolve: () => void }> = [];
   /** Packets created for all connections so far (see deliver). */
   private packets = 0;
   private markStarted!: () => void;
@@ -95,8 +100,40 @@ export class DeliveryService {
     if (
       this.history.isPosition(position) &&
       (this.delivered === '0-0' || this.history.comparePositions(position, this.delivered) > 0)
-    )
+    ) {
       this.delivered = position;
+      if (this.waiters.length > 0) this.wakeWaiters();
+    }
+  }
+
+  /**
+   * Resolves once live delivery has reached `position` (a client that resumes from a position
+   * another pod gave it may be ahead of this pod: replaying before this pod got there would
+   * deliver the rest twice), or after `timeoutMs` for a position this pod never reaches.
+   */
+  private reach(position: string, timeoutMs: number): Promise<void> {
+    if (!this.behind(position)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiter = { position, resolve: () => undefined as void };
+      const timer = setTimeout(() => waiter.resolve(), timeoutMs);
+      waiter.resolve = () => {
+        clearTimeout(timer);
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        resolve();
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  private behind(position: string): boolean {
+    return (
+      this.history.isPosition(position) &&
+      this.history.comparePositions(this.delivered, position) < 0
+    );
+  }
+
+  private wakeWaiters(): void {
+    for (const waiter of [...this.waiters]) if (!this.behind(waiter.position)) waiter.resolve();
   }
 
   /**
@@ -137,6 +174,7 @@ export class DeliveryService {
     maxEvents = Number.POSITIVE_INFINITY,
   ): Promise<void> {
     await this.started;
+    await this.reach(from, REACH_TIMEOUT_MS);
     let cursor = from;
     let handed = 0;
     let complete = true;
