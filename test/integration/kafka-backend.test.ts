@@ -123,6 +123,18 @@ describe('Kafka backend with a real broker', () => {
     });
   });
 
+  it('takes an event of almost 1 MiB (the topic is created to hold it) and many small ones at once', async () => {
+    const big = ev('big-a', { payload: { blob: 'x'.repeat(1024 * 1024 - 300) } });
+    const reply = await postJson(`${ingest.url}/v1/events`, big);
+    expect(reply.status).toBe(202);
+    // Concurrent single posts share produce requests; each still gets its own position.
+    const small = Array.from({ length: 50 }, () => ev('small-a'));
+    const answers = await Promise.all(small.map((e) => postJson(`${ingest.url}/v1/events`, e)));
+    expect(answers.map((a) => a.status)).toEqual(small.map(() => 202));
+    const positions = answers.map((a) => a.body.stream_id as string);
+    expect(new Set(positions).size).toBe(small.length);
+  });
+
   it('delivers through two gateways to filtered clients on both, each exactly its events in order', async () => {
     const [one, two] = [await gateway(), await gateway()];
     const a1 = await connect(one.url, { token: 'test', agent_filter: ['fan-a'] });

@@ -10,4 +10,4 @@ export * from './kafka/kafka-sink';
 export * from './kafka/hybrid-sink';
 export * from './kafka/recent-ids';
 export * from './kafka/kafka-stream.server';
-export * from './kafka/tombstone';
+export * from './kafka/kafka-constants';

@@ -4,7 +4,7 @@ import { BaseRpcContext } from '@nestjs/microservices/ctx-host/base-rpc.context'
 import { isStoredEvent, type StreamedEvent } from '@auren/contracts';
 import { STREAM_READ_BATCH } from '@auren/config';
 import type { EventLog, StreamEntry } from './stream.interfaces';
-import { TOMBSTONE_FIELD } from './kafka/tombstone';
+import { TOMBSTONE_FIELD } from './kafka/kafka-constants';
 
 /** The pattern every stream record is dispatched under: `@EventPattern(STREAM_EVENT_PATTERN)`. */
 export const STREAM_EVENT_PATTERN = 'auren.stream_event';

@@ -3,7 +3,7 @@ import type { AgentEvent } from '@auren/contracts';
 import type { RedisStream } from '../redis-stream';
 import { AppendOutcome, EventSink, StreamUnavailableError } from '../stream.interfaces';
 import { KafkaSink } from './kafka-sink';
-import { TOMBSTONE_FIELD } from './tombstone';
+import { TOMBSTONE_FIELD } from './kafka-constants';
 
 export type HybridAck = 'any' | 'all';
 

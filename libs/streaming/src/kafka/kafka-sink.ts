@@ -3,7 +3,7 @@ import type { AgentEvent } from '@auren/contracts';
 import { AppendOutcome, EventSink, StreamUnavailableError } from '../stream.interfaces';
 import { RecentIds } from './recent-ids';
 import { kafkaRecordId } from './kafka-position';
-import { TOMBSTONE_FIELD } from './tombstone';
+import { TOMBSTONE_FIELD, TOPIC_CONFIG } from './kafka-constants';
 
 export interface KafkaSinkOptions {
   brokers: string[];
@@ -17,6 +17,15 @@ export interface KafkaSinkOptions {
   dedupeWindowMs: number;
   clientId?: string;
 }
+
+interface Message {
+  key: string;
+  value: string;
+  headers: Record<string, string>;
+}
+
+/** A produce request combining several appends stays under this (the broker's default limit is 1 MiB). */
+const MAX_COALESCED_BYTES = 512 * 1024;
 
 /**
  * Writes events to a Kafka topic (CONTRACT §3): idempotent producer, acks from all in-sync
@@ -32,6 +41,12 @@ export class KafkaSink implements EventSink {
   private ready?: Promise<PartitionMetadata[]>;
   private readonly partitioner = Partitioners.DefaultPartitioner();
   private readonly seen: RecentIds<string>;
+  private queued: Array<{
+    messages: Message[];
+    resolve: (ids: string[]) => void;
+    reject: (error: unknown) => void;
+  }> = [];
+  private queuedBytes = 0;
 
   constructor(private readonly options: KafkaSinkOptions) {
     this.kafka = new Kafka({
@@ -68,7 +83,7 @@ export class KafkaSink implements EventSink {
     });
     const fresh = events.filter((_, i) => outcomes[i] === undefined).map(({ event }) => event);
     if (fresh.length > 0) {
-      const ids = await this.send(
+      const ids = await this.sendCoalesced(
         fresh.map((event) => ({
           key: event.source_agent.id,
           value: JSON.stringify(event),
@@ -110,10 +125,41 @@ export class KafkaSink implements EventSink {
     await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()]);
   }
 
+  /**
+   * Appends that arrive in the same turn of the event loop share one produce request (Kafka's
+   * own clients do this with `linger.ms`; kafkajs sends each call on its own). Each caller still
+   * gets its own positions, and all callers of a failed request get the failure.
+   */
+  private sendCoalesced(messages: Message[]): Promise<string[]> {
+    const bytes = messages.reduce((sum, m) => sum + m.value.length + m.key.length, 0);
+    if (this.queued.length > 0 && this.queuedBytes + bytes > MAX_COALESCED_BYTES)
+      this.flushQueued();
+    return new Promise((resolve, reject) => {
+      this.queued.push({ messages, resolve, reject });
+      this.queuedBytes += bytes;
+      if (this.queued.length === 1) setImmediate(() => this.flushQueued());
+    });
+  }
+
+  private flushQueued(): void {
+    const batch = this.queued;
+    if (batch.length === 0) return;
+    this.queued = [];
+    this.queuedBytes = 0;
+    this.send(batch.flatMap((b) => b.messages)).then(
+      (ids) => {
+        let at = 0;
+        for (const waiting of batch) {
+          waiting.resolve(ids.slice(at, at + waiting.messages.length));
+          at += waiting.messages.length;
+        }
+      },
+      (error: unknown) => batch.forEach((waiting) => waiting.reject(error)),
+    );
+  }
+
   /** Sends in order; answers each message's `partition-offset`. */
-  private async send(
-    messages: Array<{ key: string; value: string; headers: Record<string, string> }>,
-  ): Promise<string[]> {
+  private async send(messages: Message[]): Promise<string[]> {
     let partitions: PartitionMetadata[];
     try {
       partitions = await this.connect();
@@ -167,6 +213,7 @@ export class KafkaSink implements EventSink {
             topic: this.options.topic,
             numPartitions: this.options.partitions,
             replicationFactor: this.options.replicationFactor ?? -1,
+            configEntries: TOPIC_CONFIG,
           },
         ],
       });

@@ -8,7 +8,7 @@ import { STREAM_EVENT_PATTERN, StreamContext } from '../stream-transport.strateg
 import type { StreamEntry } from '../stream.interfaces';
 import { KafkaHistory } from './kafka-history';
 import { formatKafkaToken, kafkaRecordId, nextOffset, OffsetVector } from './kafka-position';
-import { TOMBSTONE_FIELD } from './tombstone';
+import { TOMBSTONE_FIELD, TOPIC_CONFIG } from './kafka-constants';
 
 export interface KafkaStreamOptions {
   brokers: string[];
@@ -163,6 +163,7 @@ export class KafkaStreamServer extends ServerKafka {
               topic: this.settings.topic,
               numPartitions: this.settings.partitions,
               replicationFactor: -1,
+              configEntries: TOPIC_CONFIG,
             },
           ],
         });
