@@ -1,7 +1,7 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import type { FieldError } from '@auren/contracts';
 
-/** Why a request was refused; the label of `auren_ingest_events_rejected_total`. */
+/** Why a request was refused; the label of `auren_ingest_requests_rejected_total`. */
 export type RejectReason =
   | 'validation'
   | 'malformed_json'
