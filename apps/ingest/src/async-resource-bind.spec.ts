@@ -20,7 +20,12 @@ describe(useLightAsyncResourceBind.name, () => {
     }
     const target = { name: 'target' };
     const free = resource.bind(f);
-    const fixed = resource.bind(f, target);
+    // Node accepts a thisArg; @types/node's instance signature omits it.
+    const bindWithThis = resource.bind.bind(resource) as (
+      fn: typeof f,
+      thisArg: unknown,
+    ) => typeof f;
+    const fixed = bindWithThis(f, target);
 
     expect(free.call(target, 1, 2)).toEqual({ self: target, sum: 3 });
     expect(fixed.call({ name: 'other' }, 2, 3)).toEqual({ self: target, sum: 5 });
