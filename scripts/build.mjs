@@ -68,7 +68,9 @@ try {
       // Exit status 2: type errors, but every file was emitted. Type errors are `npm run check`'s
       // job (CI runs it first); the tests run what compiles, like ts-jest does.
       if (error.status !== 2) throw error;
-      process.stderr.write('build: type errors above (emitted anyway; `npm run check` fails on them)\n');
+      process.stderr.write(
+        'build: type errors above (emitted anyway; `npm run check` fails on them)\n',
+      );
     }
     execFileSync(bin('tsc-alias'), ['-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
     cpSync(
