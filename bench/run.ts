@@ -41,9 +41,9 @@ writes bench/results/<timestamp>.json and .md.
 Options:
   --quick           short runs (about 1.5 minutes in all) for a smoke check
   --only IDS        comma-separated scenario ids, e.g. --only P3,P5
-  --profile         CPU-profile each server during P3's measurement (V8 inspector); writes
-                    bench/results/<timestamp>/p3-<server>-round<N>.cpuprofile, which
-                    npx tsx bench/tools/profile-summary.ts <file> summarizes
+  --profile         CPU-profile each server during the measurement of P1, P2 and P3 (V8
+                    inspector); writes bench/results/<timestamp>/<p1|p2|p3>-<server>-round<N>.cpuprofile,
+                    which npx tsx bench/tools/profile-summary.ts <file> summarizes
   --redis-url URL   use this Redis instead of starting a redis-server
   --no-build        use dist/ as it is (default: node scripts/build.mjs first, which
                     compiles only when the sources changed)
@@ -54,6 +54,8 @@ Exit code: 0 when every scenario ran (goals met or not: see the table), 1 when o
 Scenarios:
 ${SCENARIOS.map((s) => `  ${s.id}  ${s.title}\n      ${s.description}`).join('\n')}
 Not built yet: ${PLANNED.join(', ')}.
+
+AUREN_BENCH_DIST=<dir> runs the AUREN apps from that build instead of dist/ (use with --no-build).
 
 Servers, clients and redis-server share this machine; compare the ratios, not raw figures
 across machines. See docs/performance.md.`;

@@ -183,15 +183,15 @@ export const p4Latency: Scenario = {
       rate: 500,
       clients: 20,
       // Long enough for the JIT to have compiled the hot paths before the window opens.
-      warmupSeconds: context.quick ? 3 : 5,
-      seconds: context.quick ? 5 : 20,
+      warmupSeconds: context.quick ? 2.5 : 5,
+      seconds: context.quick ? 5 : 15,
       rounds: context.quick ? 1 : 3,
     };
     const runs: LatencyRound[] = [];
     const discarded: LatencyRound[] = [];
     // Tail latency is what other work on the machine disturbs most: a full run measures a
     // disturbed round once more and keeps the quieter of the two (both are in the JSON).
-    let retries = context.quick ? 0 : settings.rounds;
+    let retries = context.quick ? 0 : 1;
     for (let round = 1; round <= settings.rounds; round += 1) {
       for (const kind of ['auren', 'bare'] as const) {
         let r = await measure(kind, round, settings, context);
@@ -231,14 +231,13 @@ export const p4Latency: Scenario = {
     const text = (f: ReturnType<typeof figure>) =>
       `p50 ${fmt(f.p50, 2)} ms, p99 ${fmt(f.p99, 2)} ms, max ${fmt(f.max, 1)} ms`;
     const checked = runs.every((r) => r.checked);
+    const ms = (kind: Kind, p: 'p50' | 'p99') =>
+      fmt(
+        med(kind, (r) => r.sender.postMs[p]),
+        2,
+      );
     const notes = [
-      `P4: the ratio is AUREN's p99 ÷ the baseline's (lower is better; per round ${ratios.map((r) => pct(r)).join(', ')}). POST round trip alone: AUREN p50 ${fmt(
-        med('auren', (r) => r.sender.postMs.p50),
-        2,
-      )} ms, bare ${fmt(
-        med('bare', (r) => r.sender.postMs.p50),
-        2,
-      )} ms. Server CPU at 500 events/s — AUREN ingest ${pct(med('auren', (r) => r.cpu.ingest))}, gateway ${pct(med('auren', (r) => r.cpu.gateway))}; bare ingest ${pct(med('bare', (r) => r.cpu.ingest))}, bare Socket.IO ${pct(med('bare', (r) => r.cpu.gateway))}.`,
+      `P4: the ratio is AUREN's p99 ÷ the baseline's (lower is better; per round ${ratios.map((r) => pct(r)).join(', ')}). POST round trip alone: AUREN p50 ${ms('auren', 'p50')} / p99 ${ms('auren', 'p99')} ms, bare ${ms('bare', 'p50')} / ${ms('bare', 'p99')} ms. Server CPU at 500 events/s — AUREN ingest ${pct(med('auren', (r) => r.cpu.ingest))}, gateway ${pct(med('auren', (r) => r.cpu.gateway))}; bare ingest ${pct(med('bare', (r) => r.cpu.ingest))}, bare Socket.IO ${pct(med('bare', (r) => r.cpu.gateway))}.`,
     ];
     for (const r of runs) {
       if (!r.checked)
