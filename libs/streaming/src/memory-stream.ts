@@ -1,5 +1,5 @@
 import type { AgentEvent } from '@auren/contracts';
-import { comparePositions, holdsRecord, isPosition } from './stream-position';
+import { comparePositions, RedisStylePositions } from './stream-position';
 import type { AppendOutcome, EventLog, EventSink, StreamEntry } from './stream.interfaces';
 
 /**
@@ -7,7 +7,7 @@ import type { AppendOutcome, EventLog, EventSink, StreamEntry } from './stream.i
  * `<ms>-<seq>` positions, an approximate cap, blocking reads, idempotency by event_id — with no
  * server and no durability.
  */
-export class MemoryStream implements EventSink, EventLog {
+export class MemoryStream extends RedisStylePositions implements EventSink, EventLog {
   readonly backendName = 'memory';
   private entries: StreamEntry[] = [];
   private lastMs = 0;
@@ -19,7 +19,9 @@ export class MemoryStream implements EventSink, EventLog {
     private readonly maxLen: number,
     private readonly dedupeWindowMs: number,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    super();
+  }
 
   append(events: ReadonlyArray<{ event: AgentEvent; dedupe: boolean }>): Promise<AppendOutcome[]> {
     this.pruneDedupe();
@@ -72,18 +74,6 @@ export class MemoryStream implements EventSink, EventLog {
     if (before !== undefined) end = this.firstIndexAfter(before, !inclusive);
     const start = Math.max(0, end - count);
     return Promise.resolve(this.entries.slice(start, end).reverse());
-  }
-
-  comparePositions(a: string, b: string): number {
-    return comparePositions(a, b);
-  }
-
-  isPosition(value: string): boolean {
-    return isPosition(value);
-  }
-
-  holds(position: string): Promise<boolean> {
-    return holdsRecord(this, position);
   }
 
   headPosition(): Promise<string> {

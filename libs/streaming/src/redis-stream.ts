@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import Redis, { RedisOptions } from 'ioredis';
 import type { AgentEvent } from '@auren/contracts';
-import { comparePositions, holdsRecord, isPosition } from './stream-position';
+import { RedisStylePositions } from './stream-position';
 import {
   AppendOutcome,
   EventLog,
@@ -56,13 +56,14 @@ const APPEND_SHA = createHash('sha1').update(APPEND_SCRIPT).digest('hex');
  * The Redis Streams backend (CONTRACT §3). Three connections with different duties: writes
  * (auto-pipelined, fail fast when Redis is away), blocking reads, and short queries.
  */
-export class RedisStream implements EventSink, EventLog {
+export class RedisStream extends RedisStylePositions implements EventSink, EventLog {
   readonly backendName = 'redis';
   private readonly writer: Redis;
   private readonly reader: Redis;
   private readonly queries: Redis;
 
   constructor(private readonly options: RedisStreamOptions) {
+    super();
     const common: RedisOptions = {
       lazyConnect: false,
       retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 7), 2000),
@@ -209,18 +210,6 @@ export class RedisStream implements EventSink, EventLog {
       1,
     )) as RawEntry[];
     return reply[0]?.[0] ?? '0-0';
-  }
-
-  comparePositions(a: string, b: string): number {
-    return comparePositions(a, b);
-  }
-
-  isPosition(value: string): boolean {
-    return isPosition(value);
-  }
-
-  holds(position: string): Promise<boolean> {
-    return holdsRecord(this, position);
   }
 
   /**

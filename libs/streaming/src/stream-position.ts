@@ -28,3 +28,23 @@ export async function holdsRecord(
   const [entry] = await log.readAfter(previousPosition(position), 1, 0);
   return entry !== undefined && entry.id === position;
 }
+
+/**
+ * The position methods of an {@link EventLog} whose positions are Redis entry IDs (Redis and the
+ * memory stream, which uses the same format).
+ */
+export abstract class RedisStylePositions {
+  abstract readAfter(after: string, count: number, blockMs: number): Promise<Array<{ id: string }>>;
+
+  comparePositions(a: string, b: string): number {
+    return comparePositions(a, b);
+  }
+
+  isPosition(value: string): boolean {
+    return isPosition(value);
+  }
+
+  holds(position: string): Promise<boolean> {
+    return holdsRecord(this, position);
+  }
+}
