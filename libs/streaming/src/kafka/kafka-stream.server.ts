@@ -51,6 +51,7 @@ export class KafkaStreamServer extends ServerKafka {
   private liveFrom: OffsetVector = [];
   private held: Pending[] = [];
   private started = false;
+  private goingLive = false;
   private connected = false;
   private handlerRef: ((data: unknown, ctx: StreamContext) => unknown) | null = null;
 
@@ -203,7 +204,6 @@ export class KafkaStreamServer extends ServerKafka {
     return this.liveFrom.every((high, p) => nextOffset(this.history.position, p) >= high);
   }
 
-  private goingLive = false;
   private async goLive(): Promise<void> {
     if (this.goingLive) return;
     this.goingLive = true;
