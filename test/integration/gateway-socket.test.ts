@@ -342,6 +342,25 @@ describe('Gateway over Socket.IO with a real Redis', () => {
       }
     });
 
+    it('gives a connection that has received nothing yet a position to resume from', async () => {
+      const quiet = await connect({ token: 'test-token', agent_filter: ['quiet-one'] });
+      const position = quiet.established.position as string;
+      expect(position).toMatch(/^\d+-\d+$/);
+      quiet.close();
+      const missed = [ev('quiet-one'), ev('someone-else'), ev('quiet-one')];
+      await publish(missed);
+      const again = await connect({
+        token: 'test-token',
+        agent_filter: ['quiet-one'],
+        resume_from: position,
+      });
+      const expected = [missed[0].event_id, missed[2].event_id];
+      expect(again.established.resume).toMatchObject({ recovered: true });
+      await again.waitForEvents(2);
+      await settle(again.socket);
+      expect(ids(again.events)).toEqual(expected);
+    });
+
     it('says recovered: false for a position the stream does not hold', async () => {
       const client = await connect({ token: 'test-token', resume_from: '1-0' });
       expect(client.established.resume?.recovered).toBe(false);

@@ -159,6 +159,7 @@ describe('Kafka backend with a real broker', () => {
   it('resumes a client on another pod, and on a pod started later, from its resume_token', async () => {
     const [one, two] = [await gateway(), await gateway()];
     const first = await connect(one.url, { token: 'test', agent_filter: ['resume-a'] });
+    expect(first.established.position).toMatch(/^k:\d+,\d+,\d+$/);
     const before = [ev('resume-a'), ev('resume-b'), ev('resume-a')];
     await publish(before);
     const got = await first.waitForEvents(2);

@@ -52,6 +52,11 @@ export interface ConnectionEstablishedMessage {
   agent_filter: string[];
   performance_threshold: number;
   resume?: ResumeOutcome;
+  /**
+   * Where live delivery to this connection starts: a position to resume from when no event has
+   * arrived yet (absent while the pod has not started reading the stream). An AUREN addition.
+   */
+  position?: string;
 }
 
 export interface StreamEventMessage {

@@ -121,6 +121,8 @@ export class ConnectionsGateway
       agent_filter: state.requestedFilter,
       performance_threshold: state.threshold,
       ...(resume ? { resume } : {}),
+      // The join above and this read happen in one synchronous step: resuming from here misses nothing.
+      ...(this.delivery.isStarted ? { position: this.delivery.deliveredThrough } : {}),
     });
   }
 

@@ -42,6 +42,7 @@ export class DeliveryService {
   /** Packets created for all connections so far (see deliver). */
   private packets = 0;
   private markStarted!: () => void;
+  private hasStarted = false;
   /** Resolves once the stream reader knows where live delivery starts. */
   readonly started = new Promise<void>((resolve) => (this.markStarted = resolve));
 
@@ -64,9 +65,15 @@ export class DeliveryService {
     return this.delivered;
   }
 
+  /** Whether the stream reader knows where live delivery starts (see `started`). */
+  get isStarted(): boolean {
+    return this.hasStarted;
+  }
+
   /** Live delivery starts after `position`: everything up to it counts as delivered before. */
   startAt(position: string): void {
     this.delivered = position;
+    this.hasStarted = true;
     this.markStarted();
   }
 
