@@ -6,6 +6,7 @@ import { AurenConfig, logLevels } from '@auren/config';
 import { HttpErrorFilter } from '@auren/platform';
 import type { StreamingModuleOptions } from '@auren/streaming';
 import { useLightAsyncResourceBind } from './async-resource-bind';
+import { serveIngestRoutesDirectly } from './events/fast-routes';
 import { IngestMetrics } from './events/ingest-metrics';
 import { connectGrpcIngest } from './grpc/grpc-ingest.server';
 import { IngestModule } from './ingest.module';
@@ -36,6 +37,8 @@ export async function createIngestApp(
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
   // OTLP/HTTP on POST /v1/traces: protobuf, gzip and its own limits, on that route only.
   registerOtlpBodyHandling(app.getHttpAdapter().getInstance());
+  // POST /v1/events and /v1/events/batch skip Nest's router (docs/performance.md, P1).
+  serveIngestRoutesDirectly(app);
   app.enableShutdownHooks();
   connectGrpcIngest(app, config);
 
