@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import Redis, { RedisOptions } from 'ioredis';
+import Redis, { Command, RedisOptions } from 'ioredis';
 import type { AgentEvent } from '@auren/contracts';
 import { RedisStylePositions } from './stream-position';
 import {
@@ -53,14 +53,34 @@ function toEntry([id, fields]: RawEntry): StreamEntry {
 const APPEND_SHA = createHash('sha1').update(APPEND_SCRIPT).digest('hex');
 
 /**
+ * At most this many events per group (a batch larger than that goes alone), so that one script
+ * call holds Redis, and the gateways' reads, for about a millisecond at most.
+ */
+const MAX_GROUP_EVENTS = 256;
+
+/** Appends waiting for one script call: its arguments and who gets which answers. */
+interface AppendGroup {
+  args: Array<string | number>;
+  events: number;
+  waiters: Array<{
+    offset: number;
+    events: ReadonlyArray<{ event: AgentEvent }>;
+    resolve: (outcomes: AppendOutcome[]) => void;
+    reject: (error: Error) => void;
+  }>;
+}
+
+/**
  * The Redis Streams backend (CONTRACT §3). Three connections with different duties: writes
- * (auto-pipelined, fail fast when Redis is away), blocking reads, and short queries.
+ * (appends committed in groups, fail fast when Redis is away), blocking reads, and short queries.
  */
 export class RedisStream extends RedisStylePositions implements EventSink, EventLog {
   readonly backendName = 'redis';
   private readonly writer: Redis;
   private readonly reader: Redis;
   private readonly queries: Redis;
+  /** The appends of this event-loop turn, not sent yet (see `append`). */
+  private group: AppendGroup | null = null;
 
   constructor(private readonly options: RedisStreamOptions) {
     super();
@@ -102,31 +122,60 @@ export class RedisStream extends RedisStylePositions implements EventSink, Event
     return this.options.key;
   }
 
-  async append(
-    events: ReadonlyArray<{ event: AgentEvent; dedupe: boolean }>,
-  ): Promise<AppendOutcome[]> {
-    const args: Array<string | number> = [
-      this.options.maxLen,
-      this.options.dedupeWindowSeconds,
-      `${this.options.key}:dedupe:`,
-    ];
-    for (const { event, dedupe } of events)
-      args.push(dedupe ? event.event_id : '', JSON.stringify(event));
-    let reply: Array<string | number>;
-    try {
-      reply = await this.runAppend(args);
-    } catch (error) {
-      throw new StreamUnavailableError(
-        `Redis did not confirm the write: ${(error as Error).message}`,
-        { cause: error },
-      );
+  /**
+   * Appends are committed in groups: every append of one event-loop turn goes into the same
+   * script call (up to {@link MAX_GROUP_EVENTS} events), which Redis runs as one atomic unit and
+   * answers per event. Ingest makes one append per request, so under load this replaces dozens of
+   * script calls per turn by one: Redis pays the script's fixed cost once per group, not once
+   * per event (benchmark P1, docs/performance.md). A failed call fails every append of the group,
+   * as it fails the events of one batch.
+   */
+  append(events: ReadonlyArray<{ event: AgentEvent; dedupe: boolean }>): Promise<AppendOutcome[]> {
+    let group = this.group;
+    if (!group || group.events + events.length > MAX_GROUP_EVENTS) {
+      group = this.group = {
+        args: [
+          this.options.maxLen,
+          this.options.dedupeWindowSeconds,
+          `${this.options.key}:dedupe:`,
+        ],
+        events: 0,
+        waiters: [],
+      };
+      setImmediate(this.flushGroup, group);
     }
-    return events.map(({ event }, i) => ({
-      event_id: event.event_id,
-      stream_id: String(reply[i * 2]),
-      duplicate: Number(reply[i * 2 + 1]) === 1,
-    }));
+    const offset = group.events;
+    group.events += events.length;
+    for (const { event, dedupe } of events)
+      group.args.push(dedupe ? event.event_id : '', JSON.stringify(event));
+    return new Promise<AppendOutcome[]>((resolve, reject) => {
+      group.waiters.push({ offset, events, resolve, reject });
+    });
   }
+
+  private readonly flushGroup = (group: AppendGroup): void => {
+    if (this.group === group) this.group = null;
+    this.runAppend(group.args).then(
+      (reply) => {
+        for (const { offset, events, resolve } of group.waiters) {
+          resolve(
+            events.map(({ event }, i) => ({
+              event_id: event.event_id,
+              stream_id: String(reply[(offset + i) * 2]),
+              duplicate: Number(reply[(offset + i) * 2 + 1]) === 1,
+            })),
+          );
+        }
+      },
+      (error: Error) => {
+        const failure = new StreamUnavailableError(
+          `Redis did not confirm the write: ${error.message}`,
+          { cause: error },
+        );
+        for (const { reject } of group.waiters) reject(failure);
+      },
+    );
+  };
 
   /**
    * Marks events as not stored after all (hybrid `all`: the other backend failed): a tombstone
@@ -157,15 +206,21 @@ export class RedisStream extends RedisStylePositions implements EventSink, Event
    */
   private async runAppend(args: Array<string | number>): Promise<Array<string | number>> {
     try {
-      return (await this.writer.evalsha(APPEND_SHA, 1, this.options.key, ...args)) as Array<
-        string | number
-      >;
+      return await this.sendNow('evalsha', [APPEND_SHA, 1, this.options.key, ...args]);
     } catch (error) {
       if (!(error as Error).message?.includes('NOSCRIPT')) throw error;
-      return (await this.writer.eval(APPEND_SCRIPT, 1, this.options.key, ...args)) as Array<
-        string | number
-      >;
+      return await this.sendNow('eval', [APPEND_SCRIPT, 1, this.options.key, ...args]);
     }
+  }
+
+  /**
+   * Writes a command at once, past auto-pipelining: a group is already one command per
+   * event-loop turn, and auto-pipelining would hold it back for another turn.
+   */
+  private sendNow(name: string, args: Array<string | number>): Promise<Array<string | number>> {
+    const command = new Command(name, args, { replyEncoding: 'utf8' });
+    void this.writer.sendCommand(command);
+    return command.promise as Promise<Array<string | number>>;
   }
 
   async ping(): Promise<void> {
