@@ -44,12 +44,12 @@ describe('RedisStream group commit', () => {
     await server.dispose();
   });
 
-  it('answers each of 50 concurrent appends with its own positions, from one script call, in order', async () => {
+  it('answers each of 12 appends of one turn with its own positions, from one script call, in order', async () => {
     await stream.append([{ event: event('warm-up'), dedupe: true }]);
     const before = await scriptCalls(redis);
-    const appends = Array.from({ length: 50 }, (_, i) =>
+    const appends = Array.from({ length: 12 }, (_, i) =>
       stream.append(
-        i % 10 === 0
+        i % 4 === 0
           ? [
               { event: event(`c-${i}-a`), dedupe: true },
               { event: event(`c-${i}-b`), dedupe: true },
@@ -61,7 +61,7 @@ describe('RedisStream group commit', () => {
     expect(await scriptCalls(redis)).toBe(before + 1);
 
     const flat = outcomes.flat();
-    expect(flat).toHaveLength(55);
+    expect(flat).toHaveLength(15);
     expect(outcomes[0].map((o) => o.event_id)).toEqual(['c-0-a', 'c-0-b']);
     expect(outcomes[1].map((o) => o.event_id)).toEqual(['c-1']);
     expect(flat.every((o) => !o.duplicate)).toBe(true);
@@ -71,6 +71,20 @@ describe('RedisStream group commit', () => {
     expect(entries.map(([, fields]) => (JSON.parse(fields[1]) as AgentEvent).event_id)).toEqual(
       flat.map((o) => o.event_id),
     );
+  });
+
+  it('sends a group as soon as it holds 16 events: 40 appends of one turn are 3 script calls', async () => {
+    const before = await scriptCalls(redis);
+    const outcomes = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        stream.append([{ event: event(`s-${i}`), dedupe: true }]),
+      ),
+    );
+    expect(await scriptCalls(redis)).toBe(before + 3);
+    expect(outcomes.map(([o]) => o.event_id)).toEqual(
+      Array.from({ length: 40 }, (_, i) => `s-${i}`),
+    );
+    expect(new Set(outcomes.map(([o]) => o.stream_id)).size).toBe(40);
   });
 
   it('answers a repeated event_id within one group as a duplicate of the first position', async () => {

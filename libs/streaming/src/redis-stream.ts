@@ -53,15 +53,19 @@ function toEntry([id, fields]: RawEntry): StreamEntry {
 const APPEND_SHA = createHash('sha1').update(APPEND_SCRIPT).digest('hex');
 
 /**
- * At most this many events per group (a batch larger than that goes alone), so that one script
- * call holds Redis, and the gateways' reads, for about a millisecond at most.
+ * A group is sent as soon as it holds this many events, without waiting for the end of the
+ * event-loop turn, so that Redis works on it while the process still reads more requests (on
+ * two cores this kept the ingest busy instead of waiting for Redis; benchmark P1). Smaller
+ * groups cost Redis more: the script's fixed cost is paid per group.
  */
-const MAX_GROUP_EVENTS = 256;
+const GROUP_EVENTS = 16;
 
 /** Appends waiting for one script call: its arguments and who gets which answers. */
 interface AppendGroup {
   args: Array<string | number>;
   events: number;
+  /** Handed to Redis (when full, or at the end of the turn; whichever comes first). */
+  sent: boolean;
   waiters: Array<{
     offset: number;
     events: ReadonlyArray<{ event: AgentEvent }>;
@@ -123,16 +127,17 @@ export class RedisStream extends RedisStylePositions implements EventSink, Event
   }
 
   /**
-   * Appends are committed in groups: every append of one event-loop turn goes into the same
-   * script call (up to {@link MAX_GROUP_EVENTS} events), which Redis runs as one atomic unit and
-   * answers per event. Ingest makes one append per request, so under load this replaces dozens of
-   * script calls per turn by one: Redis pays the script's fixed cost once per group, not once
-   * per event (benchmark P1, docs/performance.md). A failed call fails every append of the group,
-   * as it fails the events of one batch.
+   * Appends are committed in groups: appends made in the same event-loop turn go into one script
+   * call, which Redis runs as one atomic unit and answers per event. Ingest makes one append per
+   * request, so under load this replaces many script calls by a few: Redis pays the script's
+   * fixed cost, and ioredis its per-command cost, once per group (benchmark P1,
+   * docs/performance.md). A group goes out at the end of the turn or once it holds
+   * {@link GROUP_EVENTS} events; a batch of that size or more is a group of its own. A failed
+   * call fails every append of the group, as it fails the events of one batch.
    */
   append(events: ReadonlyArray<{ event: AgentEvent; dedupe: boolean }>): Promise<AppendOutcome[]> {
     let group = this.group;
-    if (!group || group.events + events.length > MAX_GROUP_EVENTS) {
+    if (!group) {
       group = this.group = {
         args: [
           this.options.maxLen,
@@ -141,20 +146,25 @@ export class RedisStream extends RedisStylePositions implements EventSink, Event
         ],
         events: 0,
         waiters: [],
+        sent: false,
       };
-      setImmediate(this.flushGroup, group);
+      setImmediate(this.sendGroup, group);
     }
     const offset = group.events;
     group.events += events.length;
     for (const { event, dedupe } of events)
       group.args.push(dedupe ? event.event_id : '', JSON.stringify(event));
-    return new Promise<AppendOutcome[]>((resolve, reject) => {
+    const outcomes = new Promise<AppendOutcome[]>((resolve, reject) => {
       group.waiters.push({ offset, events, resolve, reject });
     });
+    if (group.events >= GROUP_EVENTS) this.sendGroup(group);
+    return outcomes;
   }
 
-  private readonly flushGroup = (group: AppendGroup): void => {
+  private readonly sendGroup = (group: AppendGroup): void => {
     if (this.group === group) this.group = null;
+    if (group.sent) return;
+    group.sent = true;
     this.runAppend(group.args).then(
       (reply) => {
         for (const { offset, events, resolve } of group.waiters) {
