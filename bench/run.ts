@@ -17,21 +17,13 @@ import { p1Ingest, p2IngestBatch } from './scenarios/p1-p2-ingest';
 import { p3Fanout } from './scenarios/p3-fanout';
 import { p4Latency } from './scenarios/p4-latency';
 import { p5IdleMemory } from './scenarios/p5-idle-memory';
+import { p6Kafka } from './scenarios/p6-kafka';
 
 /**
  * The scenarios, in the order a run measures them. Add new ones here (see docs/performance.md,
  * "Adding a scenario"); `--only` and the report pick them up.
  */
-const SCENARIOS: Scenario[] = [
-  p1Ingest,
-  p2IngestBatch,
-  p3Fanout,
-  p4Latency,
-  p5IdleMemory,
-  // P6 (Kafka path against the Redis path) goes here.
-];
-/** Scenarios of issue 6 that later work adds. */
-const PLANNED = ['P6 Kafka path'];
+const SCENARIOS: Scenario[] = [p1Ingest, p2IngestBatch, p3Fanout, p4Latency, p5IdleMemory, p6Kafka];
 
 const USAGE = `Usage: npm run bench [-- options]
 
@@ -41,9 +33,10 @@ writes bench/results/<timestamp>.json and .md.
 Options:
   --quick           short runs (about 1.5 minutes in all) for a smoke check
   --only IDS        comma-separated scenario ids, e.g. --only P3,P5
-  --profile         CPU-profile each server during the measurement of P1, P2 and P3 (V8
-                    inspector); writes bench/results/<timestamp>/<p1|p2|p3>-<server>-round<N>.cpuprofile,
-                    which npx tsx bench/tools/profile-summary.ts <file> summarizes
+  --profile         CPU-profile each server during the measurement of P1, P2, P3 and P6's
+                    ingest rounds (V8 inspector); writes bench/results/<timestamp>/<p1|p2|p3>-<server>-round<N>.cpuprofile
+                    (P6: p6-<kafka|redis>-<single|batch>-round<N>.cpuprofile), which
+                    npx tsx bench/tools/profile-summary.ts <file> summarizes
   --redis-url URL   use this Redis instead of starting a redis-server
   --no-build        use dist/ as it is (default: node scripts/build.mjs first, which
                     compiles only when the sources changed)
@@ -53,7 +46,6 @@ Exit code: 0 when every scenario ran (goals met or not: see the table), 1 when o
 
 Scenarios:
 ${SCENARIOS.map((s) => `  ${s.id}  ${s.title}\n      ${s.description}`).join('\n')}
-Not built yet: ${PLANNED.join(', ')}.
 
 AUREN_BENCH_DIST=<dir> runs the AUREN apps from that build instead of dist/ (use with --no-build).
 

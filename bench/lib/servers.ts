@@ -28,6 +28,10 @@ export interface ServerOptions {
   jwtSecret: string;
   /** Start with `--inspect` on a free port (P5's forced GC, `--profile`). */
   inspect?: boolean;
+  /** Settings added to, or replacing, aurenEnv's (e.g. P6's Kafka backend). */
+  env?: Record<string, string | undefined>;
+  /** How the results name this server (default: AUREN gateway (Redis)). */
+  label?: string;
 }
 
 /**
@@ -81,7 +85,9 @@ export async function startAuren(options: ServerOptions): Promise<ServerUnderTes
   const inspectorPort = options.inspect ? await freePort() : undefined;
   const args = [join(DIST, 'apps', 'gateway', 'src', 'main.js')];
   if (inspectorPort) args.unshift(`--inspect=127.0.0.1:${inspectorPort}`);
-  const child = ManagedProcess.node('AUREN gateway', args, { env: aurenEnv(options, port) });
+  const child = ManagedProcess.node('AUREN gateway', args, {
+    env: { ...aurenEnv(options, port), ...options.env },
+  });
   const url = `http://127.0.0.1:${port}`;
   await waitFor(
     async () => {
@@ -92,7 +98,7 @@ export async function startAuren(options: ServerOptions): Promise<ServerUnderTes
   );
   return {
     kind: 'auren',
-    label: 'AUREN gateway (Redis)',
+    label: options.label ?? 'AUREN gateway (Redis)',
     url,
     process: child,
     inspectorPort,
@@ -160,6 +166,10 @@ export interface IngestOptions {
   inspect?: boolean;
   /** Extra node flags (e.g. --cpu-prof). */
   nodeFlags?: string[];
+  /** Settings added to, or replacing, aurenIngestEnv's (e.g. P6's Kafka backend). */
+  env?: Record<string, string | undefined>;
+  /** How the results name this ingest (default: AUREN ingest (Redis)). */
+  label?: string;
 }
 
 /** The settings every AUREN ingest of the bench runs with (written into the results). */
@@ -200,7 +210,7 @@ export async function startAurenIngest(options: IngestOptions): Promise<IngestUn
   const args = [...(options.nodeFlags ?? []), join(DIST, 'apps', 'ingest', 'src', 'main.js')];
   if (inspectorPort) args.unshift(`--inspect=127.0.0.1:${inspectorPort}`);
   const child = ManagedProcess.node('AUREN ingest', args, {
-    env: aurenIngestEnv(options, port, grpcPort),
+    env: { ...aurenIngestEnv(options, port, grpcPort), ...options.env },
   });
   const url = `http://127.0.0.1:${port}`;
   await waitFor(
@@ -212,7 +222,7 @@ export async function startAurenIngest(options: IngestOptions): Promise<IngestUn
   );
   return {
     kind: 'auren',
-    label: 'AUREN ingest (Redis)',
+    label: options.label ?? 'AUREN ingest (Redis)',
     url,
     authorization: `Bearer ${options.apiKey}`,
     process: child,

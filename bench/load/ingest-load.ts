@@ -113,10 +113,9 @@ async function main(): Promise<void> {
   const seconds = (tB - tA) / 1000;
   const cpu: Record<string, number> = {};
   for (const name of Object.keys(cpuB)) cpu[name] = cpuB[name] - cpuA[name];
-  cpu.other = Math.max(
-    0,
-    cpu.machine - (cpu.server ?? 0) - cpu.load - (cpu.redis ?? 0) - (cpu.gateway ?? 0),
-  );
+  // The rest of the machine: every core's busy time less this process and the watched ones.
+  const watched = Object.keys(config.watchPids).reduce((sum, name) => sum + cpu[name], 0);
+  cpu.other = Math.max(0, cpu.machine - cpu.load - watched);
   const sorted = Float64Array.from(latencies).sort();
   const result: IngestLoadResult = {
     type: 'ingest-result',

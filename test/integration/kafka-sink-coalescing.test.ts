@@ -14,15 +14,15 @@ describe('KafkaSink group commit', () => {
   let produceRequests = 0;
   let seq = 0;
 
-  const event = (agent: string): AgentEvent =>
-    ({
-      event_id: `coalesce-${Date.now()}-${seq++}`,
-      event_type: 'tool_usage',
-      timestamp: new Date().toISOString(),
-      received_at: new Date().toISOString(),
-      source_agent: { id: agent },
-      payload: { n: seq },
-    }) as AgentEvent;
+  const event = (agent: string): AgentEvent => ({
+    event_id: `coalesce-${Date.now()}-${seq++}`,
+    event_type: 'tool_usage',
+    timestamp: new Date().toISOString(),
+    received_at: new Date().toISOString(),
+    source_agent: { id: agent },
+    payload: { n: seq },
+    metadata: {},
+  });
 
   beforeAll(async () => {
     sink = new KafkaSink({
