@@ -157,7 +157,7 @@ async function main(): Promise<number> {
         result.seconds = Math.round((Date.now() - began) / 1000);
         results.push(result);
         log(
-          `${scenario.id}: AUREN ${result.auren.text}; baseline ${result.baseline.text}; ratio ${(result.ratio * 100).toFixed(1)} %; goal ${result.goal}: ${result.met ? 'met' : 'NOT met'} (${result.seconds} s)`,
+          `${scenario.id}: AUREN ${result.auren.text}; baseline ${result.baseline.text}; ratio ${Number.isFinite(result.ratio) ? `${(result.ratio * 100).toFixed(1)} %` : 'n/a'}; goal ${result.goal}: ${result.met === null ? 'not judged' : result.met ? 'met' : 'NOT met'} (${result.seconds} s)`,
         );
       } catch (error) {
         const message = (error as Error).stack ?? String(error);
