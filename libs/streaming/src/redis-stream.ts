@@ -131,9 +131,9 @@ export class RedisStream extends RedisStylePositions implements EventSink, Event
    * call, which Redis runs as one atomic unit and answers per event. Ingest makes one append per
    * request, so under load this replaces many script calls by a few: Redis pays the script's
    * fixed cost, and ioredis its per-command cost, once per group (benchmark P1,
-   * docs/performance.md). A group goes out at the end of the turn or once it holds
-   * {@link GROUP_EVENTS} events; a batch of that size or more is a group of its own. A failed
-   * call fails every append of the group, as it fails the events of one batch.
+   * docs/performance.md). A group goes out as soon as it holds {@link GROUP_EVENTS} or more
+   * events, else at the end of the turn. A failed call fails every append of the group, as it
+   * fails the events of one batch.
    */
   append(events: ReadonlyArray<{ event: AgentEvent; dedupe: boolean }>): Promise<AppendOutcome[]> {
     let group = this.group;
