@@ -78,9 +78,9 @@ export class KafkaStreamServer extends ServerKafka {
     });
   }
 
-  /** True while the consumer is connected to the cluster. */
+  /** True while the consumer is connected and delivering live (history loaded, position known). */
   get isConnected(): boolean {
-    return this.connected;
+    return this.connected && this.live;
   }
 
   /** Starts in the background and returns at once, like the Redis reader: a pod starts (not ready) while Kafka is away. */
