@@ -31,7 +31,7 @@ Runs AUREN's benchmark scenarios, each against a raw baseline measured in the sa
 writes bench/results/<timestamp>.json and .md.
 
 Options:
-  --quick           short runs (about 1.5 minutes in all) for a smoke check
+  --quick           short runs (about 2 minutes in all) for a smoke check
   --only IDS        comma-separated scenario ids, e.g. --only P3,P5
   --profile         CPU-profile each server during the measurement of P1, P2, P3 and P6's
                     ingest rounds (V8 inspector); writes bench/results/<timestamp>/<p1|p2|p3>-<server>-round<N>.cpuprofile
