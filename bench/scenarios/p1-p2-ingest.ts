@@ -318,7 +318,7 @@ export const p1Ingest = ingestScenario(
     batch: false,
     connections: 64,
     warmupSeconds: quick ? 2 : 3,
-    seconds: quick ? 4 : 10,
+    seconds: quick ? 3 : 10,
     rounds: quick ? 1 : 3,
   }),
 );
@@ -333,7 +333,7 @@ export const p2IngestBatch = ingestScenario(
     batch: true,
     connections: 8,
     warmupSeconds: quick ? 2 : 3,
-    seconds: quick ? 4 : 10,
+    seconds: quick ? 3 : 10,
     rounds: quick ? 1 : 3,
   }),
 );

@@ -48,7 +48,7 @@ function settingsFor(quick: boolean): Settings {
   return {
     clients: CLIENTS,
     warmupSeconds: quick ? 2 : 5,
-    seconds: quick ? 8 : 30,
+    seconds: quick ? 5 : 30,
     rounds: quick ? 1 : 3,
     windowPerClient: 32,
     sampleMs: 500,

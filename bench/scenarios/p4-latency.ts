@@ -184,7 +184,7 @@ export const p4Latency: Scenario = {
       clients: 20,
       // Long enough for the JIT to have compiled the hot paths before the window opens.
       warmupSeconds: context.quick ? 2.5 : 5,
-      seconds: context.quick ? 5 : 15,
+      seconds: context.quick ? 4 : 15,
       rounds: context.quick ? 1 : 3,
     };
     const runs: LatencyRound[] = [];
