@@ -34,7 +34,8 @@ import type {
   LatencySenderResult,
 } from '../lib/ingest-ipc';
 import { isLoadMessage } from '../lib/ipc';
-import { cpuSeconds, machineBusySeconds, ManagedProcess } from '../lib/processes';
+import { measureLatencyWindow } from '../lib/latency-window';
+import { ManagedProcess } from '../lib/processes';
 import {
   fmt,
   median,
@@ -417,30 +418,12 @@ async function measureLatency(
       clients: clients.pid,
       ...watched(context, kafka),
     };
-    const cpuA = Object.fromEntries(Object.entries(pids).map(([n, p]) => [n, cpuSeconds(p)]));
-    const machineA = machineBusySeconds();
-    const t0 = Date.now();
-    sender.send({ cmd: 'start' });
-    const sent = await sender.message(
-      (message) => {
-        const m = message as { type?: string; message?: string };
-        if (m?.type === 'error') throw new Error(m.message);
-        return m?.type === 'sender-result' ? (m as LatencySenderResult) : undefined;
-      },
-      (settings.warmupSeconds + settings.seconds) * 1000 + 30_000,
+    const { sent, got, cpu } = await measureLatencyWindow(
+      sender,
+      clients,
+      pids,
+      settings.warmupSeconds + settings.seconds,
     );
-    const elapsed = (Date.now() - t0) / 1000;
-    const cpu: Record<string, number> = Object.fromEntries(
-      Object.entries(pids).map(([n, p]) => [n, (cpuSeconds(p) - cpuA[n]) / elapsed]),
-    );
-    const ours = Object.values(cpu).reduce((a, b) => a + b, 0);
-    cpu.other = Math.max(0, (machineBusySeconds() - machineA) / elapsed - ours);
-    clients.send({ cmd: 'report', window: sent.window });
-    const got = await clients.message((message) => {
-      const m = message as { type?: string; message?: string };
-      if (m?.type === 'error') throw new Error(m.message);
-      return m?.type === 'clients-result' ? (m as LatencyClientsResult) : undefined;
-    }, 30_000);
     const { type: _s, ...senderFigures } = sent;
     const { type: _c, latencyMs, ...clientFigures } = got;
     return {
