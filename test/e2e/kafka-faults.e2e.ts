@@ -194,7 +194,10 @@ describe('Kafka and hybrid backends when a backend dies', () => {
   });
 
   it('hybrid all: one backend down → 503, and the half-written event never reaches a dashboard', async () => {
-    const s = await stack('hybrid', { AUREN_HYBRID_ACK: 'all', AUREN_HYBRID_PAIR_WAIT_MS: '3000' });
+    const s = await stack('hybrid', {
+      AUREN_HYBRID_ACK: 'all',
+      AUREN_HYBRID_PAIR_WAIT_MS: '30000',
+    });
     const client = await connectClient(s.gateway, { token: 'test', agent_filter: ['all-a'] });
     clients.push(client);
     const ok = event('all-a', 'ok');
@@ -224,7 +227,10 @@ describe('Kafka and hybrid backends when a backend dies', () => {
       what: 'the last event',
     });
     // Nothing waits for a second copy any more, and the half-written events were cancelled by
-    // their tombstones rather than released alone.
+    // their tombstones rather than released alone. The pairing wait is long here (30 s): a
+    // gateway's Kafka reader can take several seconds to come back after the broker restarts,
+    // and `last` can only be delivered as a pair once that reader has passed the tombstones
+    // (same agent, same partition, written before it).
     const metric = async (pattern: RegExp) => {
       const text = await (await fetch(`${s.gateway}/metrics`)).text();
       return Number(pattern.exec(text)?.[1] ?? 0);
