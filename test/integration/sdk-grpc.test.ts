@@ -1,36 +1,15 @@
 import Redis from 'ioredis';
-import { AurenClient, AurenError, AurenEvent, RetryInfo } from '@auren/sdk';
 import { grpcIngestPort } from '../../apps/ingest/src/grpc/grpc-ingest.server';
 import { RunningApp, startIngest, testConfig } from '../harness/apps';
+import { closeSdkClients, sdkClient, storedEvents } from '../harness/sdk';
 import { freePort } from '../harness/ports';
 import { RedisServer } from '../harness/redis';
 import { waitFor } from '../harness/wait';
 
-async function stored(redis: Redis, key: string): Promise<AurenEvent[]> {
-  const entries = (await redis.xrange(key, '-', '+')) as [string, string[]][];
-  return entries.map(([, fields]) => JSON.parse(fields[1]) as AurenEvent);
-}
-
-const clients: AurenClient[] = [];
-function grpcClient(url: string, over: ConstructorParameters<typeof AurenClient>[0] = {}) {
-  const errors: AurenError[] = [];
-  const retries: Array<RetryInfo & { at: number }> = [];
-  const sut = new AurenClient({
-    url,
-    transport: 'grpc',
-    apiKey: 'test-key',
-    flushIntervalMs: 50,
-    exitFlushTimeoutMs: 0,
-    onError: (e) => errors.push(e),
-    onRetry: (r) => retries.push({ ...r, at: Date.now() }),
-    ...over,
-  });
-  clients.push(sut);
-  return { sut, errors, retries };
-}
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close({ timeoutMs: 1000 })));
-});
+const stored = storedEvents;
+const grpcClient = (url: string, over: Parameters<typeof sdkClient>[1] = {}) =>
+  sdkClient(url, { transport: 'grpc', ...over });
+afterEach(closeSdkClients);
 
 describe('SDK over gRPC (auren.events.v1.EventIngest/PublishBatch) against a real ingest', () => {
   let ingest: RunningApp;

@@ -1,37 +1,14 @@
 import Redis from 'ioredis';
-import { AurenClient, AurenError, AurenEvent, RetryInfo } from '@auren/sdk';
 import { RunningApp, startIngest, testConfig } from '../harness/apps';
+import { closeSdkClients, sdkClient, storedEvents } from '../harness/sdk';
 import { freePort } from '../harness/ports';
 import { RedisServer } from '../harness/redis';
 import { waitFor } from '../harness/wait';
 
-type Stored = AurenEvent & { received_at: string };
-
-async function stored(redis: Redis, key: string): Promise<Stored[]> {
-  const entries = (await redis.xrange(key, '-', '+')) as [string, string[]][];
-  return entries.map(([, fields]) => JSON.parse(fields[1]) as Stored);
-}
-
+const stored = storedEvents;
 /** A client with short timers and every problem collected, closed after each test. */
-const clients: AurenClient[] = [];
-function client(url: string, over: ConstructorParameters<typeof AurenClient>[0] = {}) {
-  const errors: AurenError[] = [];
-  const retries: Array<RetryInfo & { at: number }> = [];
-  const sut = new AurenClient({
-    url,
-    apiKey: 'test-key',
-    flushIntervalMs: 50,
-    exitFlushTimeoutMs: 0,
-    onError: (e) => errors.push(e),
-    onRetry: (r) => retries.push({ ...r, at: Date.now() }),
-    ...over,
-  });
-  clients.push(sut);
-  return { sut, errors, retries };
-}
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close({ timeoutMs: 1000 })));
-});
+const client = sdkClient;
+afterEach(closeSdkClients);
 
 describe('SDK over HTTP against a real ingest and Redis', () => {
   let ingest: RunningApp;
