@@ -40,13 +40,21 @@ function base64url(value: object): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 
-function principal(result: AuthResult): Principal {
+/** Every case here needs no key fetch, so the verifier must answer synchronously (hot path). */
+function sync(result: AuthResult | Promise<AuthResult>): AuthResult {
+  if (result instanceof Promise) throw new Error('expected a synchronous answer, got a promise');
+  return result;
+}
+
+function principal(answer: AuthResult | Promise<AuthResult>): Principal {
+  const result = sync(answer);
   if (result instanceof AuthFailure)
     throw new Error(`expected a principal, got ${result.code}: ${result.message}`);
   return result;
 }
 
-function failure(result: AuthResult): AuthFailureCode {
+function failure(answer: AuthResult | Promise<AuthResult>): AuthFailureCode {
+  const result = sync(answer);
   if (!(result instanceof AuthFailure))
     throw new Error(`expected a failure, got ${JSON.stringify(result)}`);
   return result.code;

@@ -19,8 +19,12 @@ export class CredentialVerifier {
     this.apiKeys = new Map(config.auth.apiKeys.map((k) => [k.key, k.userId]));
   }
 
-  /** `Authorization` header of an ingest request. Development mode lets a missing one through. */
-  verifyIngest(authorization: string | undefined): AuthResult {
+  /**
+   * `Authorization` header of an ingest request. Development mode lets a missing one through.
+   * Synchronous (a plain value) unless the token needs a key that must be fetched (JWKS): callers
+   * `await` the result, or check `instanceof Promise` on a hot path.
+   */
+  verifyIngest(authorization: string | undefined): AuthResult | Promise<AuthResult> {
     if (!authorization) {
       if (this.config.production)
         return new AuthFailure(
@@ -56,8 +60,11 @@ export class CredentialVerifier {
     return this.verifyJwt(token);
   }
 
-  /** The `auth.token` of a Socket.IO handshake. A token is always required there. */
-  verifyHandshake(token: unknown): AuthResult {
+  /**
+   * The `auth.token` of a Socket.IO handshake. A token is always required there. Like
+   * {@link verifyIngest}, a plain value unless a key has to be fetched.
+   */
+  verifyHandshake(token: unknown): AuthResult | Promise<AuthResult> {
     if (token === undefined || token === null || token === '') {
       return new AuthFailure('AUTH_REQUIRED', 'auth.token is required in the handshake');
     }

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { ConnectErrorCode, ConnectErrorData } from '@auren/contracts';
-import { AuthFailure, CredentialVerifier } from '@auren/auth';
+import { AuthFailure, AuthResult, CredentialVerifier } from '@auren/auth';
 import { parseHandshake } from './client-input';
 import { ConnectionRegistry } from './connection-registry';
 import { ConnectionState } from './connection-state';
@@ -27,9 +27,8 @@ export function handshakeMiddleware(
     error.data = { code, message };
     next(error);
   };
-  return (socket, next) => {
+  const admit = (socket: AurenSocket, next: Next, principal: AuthResult): void => {
     const auth = (socket.handshake.auth ?? {}) as Record<string, unknown>;
-    const principal = verifier.verifyHandshake(auth.token);
     if (principal instanceof AuthFailure) return refuse(next, principal.code, principal.message);
     const options = parseHandshake(auth);
     if (!options.ok) return refuse(next, 'BAD_HANDSHAKE', options.message);
@@ -43,5 +42,15 @@ export function handshakeMiddleware(
     // Verified: the token is not kept for the life of the connection (memory, and no secret lying around).
     auth.token = undefined;
     next();
+  };
+  return (socket, next) => {
+    const auth = (socket.handshake.auth ?? {}) as Record<string, unknown>;
+    // A plain value unless the token's key had to be fetched (JWKS); the hot path stays synchronous.
+    const verified = verifier.verifyHandshake(auth.token);
+    if (!(verified instanceof Promise)) return admit(socket, next, verified);
+    verified.then(
+      (principal) => admit(socket, next, principal),
+      (error: unknown) => next(error instanceof Error ? error : new Error(String(error))),
+    );
   };
 }

@@ -46,10 +46,10 @@ export class SummaryController {
   @ApiOkResponse({ type: PerformanceSummaryDto })
   @ApiUnauthorizedResponse({ type: ErrorBodyDto, description: 'Missing or bad credential' })
   @ApiBadRequestResponse({ type: ErrorBodyDto, description: 'Bad agent_filter' })
-  summary(
+  async summary(
     @Headers('authorization') authorization: string | undefined,
     @Query('agent_filter') agentFilter: unknown,
-  ): PerformanceSummaryMessage {
+  ): Promise<PerformanceSummaryMessage> {
     if (!authorization) {
       throw new ApiError(
         401,
@@ -61,7 +61,7 @@ export class SummaryController {
     if (!match) {
       throw new ApiError(401, 'the Authorization header must be "Bearer <token>"', 'unauthorized');
     }
-    const principal = this.verifier.verifyHandshake(match[1]);
+    const principal = await this.verifier.verifyHandshake(match[1]);
     if (principal instanceof AuthFailure)
       throw new ApiError(401, principal.message, 'unauthorized');
     const filter = parseAgentFilter(

@@ -32,7 +32,7 @@ export function serveIngestRoutesDirectly(app: NestFastifyApplication): void {
     [
       '/v1/events',
       async (request, reply) => {
-        const principal = guard.authenticate(request);
+        const principal = await guard.authenticate(request);
         const result = await events.publishOne(request.body, principal);
         void reply.code(202).header('content-type', JSON_TYPE);
         return acceptedBody(result);
@@ -41,7 +41,7 @@ export function serveIngestRoutesDirectly(app: NestFastifyApplication): void {
     [
       '/v1/events/batch',
       async (request, reply) => {
-        const principal = guard.authenticate(request);
+        const principal = await guard.authenticate(request);
         const result = await events.publishBatch(request.body, principal);
         void reply.code(202).header('content-type', JSON_TYPE);
         return JSON.stringify(result);

@@ -40,8 +40,8 @@ export class GrpcIngestController {
 
   @GrpcMethod(AUREN_EVENTS_SERVICE, 'Publish')
   publish(message: ProtoAgentEvent, metadata: Metadata): Promise<PublishOneResult> {
-    return this.unary('Publish', () => {
-      const principal = this.authenticate(metadata);
+    return this.unary('Publish', async () => {
+      const principal = await this.authenticate(metadata);
       return this.events.publishOne(protoEventToJson(message), principal);
     });
   }
@@ -52,7 +52,7 @@ export class GrpcIngestController {
     metadata: Metadata,
   ): Promise<PublishBatchAck> {
     return this.unary('PublishBatch', async () => {
-      const principal = this.authenticate(metadata);
+      const principal = await this.authenticate(metadata);
       const input = message.events ?? [];
       // An oversized batch is refused by its length alone (EventsService), before any conversion.
       const events = input.length > EVENT_LIMITS.maxBatchSize ? input : this.toJson(input);
@@ -66,13 +66,20 @@ export class GrpcIngestController {
     call: ServerReadableStream<ProtoAgentEvent, PublishBatchAck>,
     callback: sendUnaryData<PublishBatchAck>,
   ): void {
-    let principal: Principal;
-    try {
-      principal = this.authenticate(call.metadata);
-    } catch (error) {
-      callback(this.fail('PublishStream', error));
-      return;
-    }
+    // Messages wait in the (paused) call until StreamIngest listens, after the credential check.
+    this.authenticate(call.metadata).then(
+      (principal) => {
+        if (!call.cancelled) this.ingestStream(call, callback, principal);
+      },
+      (error: unknown) => callback(this.fail('PublishStream', error)),
+    );
+  }
+
+  private ingestStream(
+    call: ServerReadableStream<ProtoAgentEvent, PublishBatchAck>,
+    callback: sendUnaryData<PublishBatchAck>,
+    principal: Principal,
+  ): void {
     const answer = (outcome: StreamOutcome): void => {
       if (outcome.ok) {
         this.count('PublishStream', status.OK);
@@ -98,10 +105,10 @@ export class GrpcIngestController {
   }
 
   /** The same check as IngestAuthGuard, on the `authorization` metadata. */
-  private authenticate(metadata: Metadata): Principal {
+  private async authenticate(metadata: Metadata): Promise<Principal> {
     const value = metadata.get('authorization')[0];
     const header = typeof value === 'string' ? value : value?.toString('utf8');
-    const result = this.verifier.verifyIngest(header);
+    const result = await this.verifier.verifyIngest(header);
     if (result instanceof AuthFailure) throw new ApiError(401, result.message, 'unauthorized');
     return result;
   }
