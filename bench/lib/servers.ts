@@ -183,6 +183,9 @@ export function aurenIngestEnv(options: IngestOptions, port: number, grpcPort: n
     AUREN_STREAM_KEY: options.streamKey,
     AUREN_JWT_SECRET: options.jwtSecret,
     AUREN_API_KEYS: options.apiKey,
+    // The bench's redis-server keeps nothing on disk; production mode refuses that unless told
+    // (docs/durability.md). The figures are for ingest itself, not for an fsync policy.
+    AUREN_REDIS_ALLOW_VOLATILE: 'true',
   };
 }
 

@@ -11,7 +11,11 @@ import { waitFor } from './wait';
 
 const ROOT = join(__dirname, '..', '..');
 
-/** Config for a test: quiet logs, free ports, the harness's Redis unless overridden. */
+/**
+ * Config for a test: quiet logs, free ports, the harness's Redis unless overridden. That Redis
+ * keeps nothing on disk, which production mode accepts only with AUREN_REDIS_ALLOW_VOLATILE=true
+ * (docs/durability.md); tests of that refusal override it.
+ */
 export async function testConfig(
   env: Record<string, string | undefined> = {},
 ): Promise<AurenConfig> {
@@ -22,6 +26,7 @@ export async function testConfig(
     GRPC_PORT: String(await freePort()),
     REDIS_URL: process.env.AUREN_TEST_REDIS_URL,
     AUREN_STREAM_KEY: `test:${Math.random().toString(36).slice(2)}`,
+    AUREN_REDIS_ALLOW_VOLATILE: 'true',
     ...env,
   });
 }
@@ -85,6 +90,9 @@ export class AppProcess {
         AUREN_LOG_LEVEL: 'log',
         // A free gRPC port unless the test names one: parallel processes never fight over 50051.
         GRPC_PORT: '0',
+        // The harness's Redis keeps nothing on disk; production mode needs this to start on it
+        // (docs/durability.md). A test of the refusal passes `AUREN_REDIS_ALLOW_VOLATILE: undefined`.
+        AUREN_REDIS_ALLOW_VOLATILE: 'true',
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -35,7 +35,15 @@ export async function pingRedis(url: string, timeoutMs = 5000): Promise<void> {
   }
 }
 
-/** A redis-server child on a free port in a temp dir; no persistence. */
+export interface RedisServerOptions {
+  /**
+   * redis-server arguments after the harness's own, which they override: e.g.
+   * `['--appendonly', 'yes', '--appendfsync', 'always']`, `['--replicaof', '127.0.0.1', '6379']`.
+   */
+  args?: string[];
+}
+
+/** A redis-server child on a free port in a temp dir; no persistence unless `args` say so. */
 export class RedisServer {
   private child?: ChildProcess;
   private readonly dir = mkdtempSync(join(tmpdir(), 'auren-redis-'));
@@ -43,10 +51,15 @@ export class RedisServer {
   private constructor(
     readonly port: number,
     private readonly binary: string,
+    private readonly extraArgs: string[],
   ) {}
 
-  static async start(port?: number): Promise<RedisServer> {
-    const server = new RedisServer(port ?? (await freePort()), ensureRedisBinary());
+  static async start(port?: number, options: RedisServerOptions = {}): Promise<RedisServer> {
+    const server = new RedisServer(
+      port ?? (await freePort()),
+      ensureRedisBinary(),
+      options.args ?? [],
+    );
     await server.launch();
     return server;
   }
@@ -74,6 +87,7 @@ export class RedisServer {
       'no',
       '--protected-mode',
       'no',
+      ...this.extraArgs,
     ];
     const child = spawn(this.binary, args, { stdio: 'ignore' });
     this.child = child;
@@ -92,7 +106,18 @@ export class RedisServer {
     await exited;
   }
 
+  /** Freezes the server (SIGSTOP): connections stay open, nothing is answered. */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  /** Lets a paused server go on (SIGCONT). */
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   async dispose(): Promise<void> {
+    this.resume();
     await this.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }

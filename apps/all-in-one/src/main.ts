@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { loadConfigOrExit } from '@auren/config';
-import { MemoryStream, StreamingModuleOptions } from '@auren/streaming';
+import { MemoryStream, StreamingModuleOptions, VolatileRedisError } from '@auren/streaming';
 import { createGatewayApp } from '../../gateway/src/gateway.app';
 import { startGrpcIngest } from '../../ingest/src/grpc/grpc-ingest.server';
 import { createIngestApp } from '../../ingest/src/ingest.app';
@@ -33,4 +33,11 @@ async function bootstrap(): Promise<void> {
   );
 }
 
-void bootstrap();
+bootstrap().catch((error: unknown) => {
+  // A refused start (docs/durability.md) is one message and exit code 78, not a stack trace.
+  if (error instanceof VolatileRedisError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(error.exitCode);
+  }
+  throw error;
+});

@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Registry } from 'prom-client';
 import { EVENT_LIMITS } from '@auren/contracts';
 import { AurenConfig, logLevels } from '@auren/config';
 import { HttpErrorFilter } from '@auren/platform';
@@ -9,12 +10,14 @@ import { useLightAsyncResourceBind } from './async-resource-bind';
 import { serveIngestRoutesDirectly } from './events/fast-routes';
 import { IngestMetrics } from './events/ingest-metrics';
 import { connectGrpcIngest } from './grpc/grpc-ingest.server';
+import { checkRedisDurability } from './durability-check';
 import { IngestModule } from './ingest.module';
 import { registerOtlpBodyHandling } from './otlp/otlp-http';
 
 /**
  * Builds the ingest app (not yet listening): Fastify, 1 MiB bodies, contract errors, /docs, and
- * gRPC ingest, which `startGrpcIngest(app, config)` starts (docs/grpc.md).
+ * gRPC ingest, which `startGrpcIngest(app, config)` starts (docs/grpc.md). Rejects with
+ * `VolatileRedisError` in production mode on a Redis that would lose acknowledged events.
  */
 export async function createIngestApp(
   config: AurenConfig,
@@ -31,6 +34,13 @@ export async function createIngestApp(
       bufferLogs: false,
     },
   );
+  if (!streaming.shared) {
+    // A volatile Redis in production mode is refused here (VolatileRedisError, docs/durability.md).
+    await checkRedisDurability(config, app.get(Registry)).catch(async (error: unknown) => {
+      await app.close();
+      throw error;
+    });
+  }
   const metrics = app.get(IngestMetrics);
   app.useGlobalFilters(new HttpErrorFilter((reason) => metrics.reject(reason)));
   // Only JSON is an event: without this, Fastify would hand text/plain bodies to the handler.

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { loadConfigOrExit } from '@auren/config';
+import { VolatileRedisError } from '@auren/streaming';
 import { startGrpcIngest } from './grpc/grpc-ingest.server';
 import { createIngestApp } from './ingest.app';
 
@@ -18,4 +19,11 @@ async function bootstrap(): Promise<void> {
   );
 }
 
-void bootstrap();
+bootstrap().catch((error: unknown) => {
+  // A refused start (docs/durability.md) is one message and exit code 78, not a stack trace.
+  if (error instanceof VolatileRedisError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(error.exitCode);
+  }
+  throw error;
+});

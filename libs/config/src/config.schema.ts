@@ -46,6 +46,14 @@ export const envSchema = z.object({
   AUREN_KAFKA_HISTORY_EVENTS: z.coerce.number().int().min(0).default(50_000),
   AUREN_KAFKA_DEDUPE_EVENTS: positiveInt(100_000),
   AUREN_HYBRID_PAIR_WAIT_MS: positiveInt(5000),
+  AUREN_REDIS_ALLOW_VOLATILE: z
+    .enum(['true', 'false', '1', '0'], {
+      errorMap: () => ({ message: 'must be true or false' }),
+    })
+    .default('false')
+    .transform((value) => value === 'true' || value === '1'),
+  AUREN_REDIS_MIN_REPLICAS: z.coerce.number().int().min(0).max(16).default(0),
+  AUREN_REDIS_REPLICA_TIMEOUT_MS: positiveInt(1000),
   AUREN_JWT_SECRET: z.string().min(1).optional(),
   AUREN_JWT_PUBLIC_KEY: z.string().min(1).optional(),
   AUREN_JWT_ALGORITHM: z.enum(['RS256', 'ES256']).default('RS256'),

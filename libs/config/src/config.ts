@@ -37,6 +37,12 @@ export interface AurenConfig {
     hybridAck: 'any' | 'all';
     /** Hybrid `all`: how long a gateway waits for an event's second copy. */
     hybridPairWaitMs: number;
+    /** Production mode starts on a Redis without AOF (acknowledged events lost on a restart). */
+    redisAllowVolatile: boolean;
+    /** Redis replicas that must confirm a write (`WAIT`) before ingest answers 202; 0: none. */
+    redisMinReplicas: number;
+    /** How long ingest waits for those replicas before taking the write back and answering 503. */
+    redisReplicaTimeoutMs: number;
   };
   auth: {
     jwtSecret?: string;
@@ -109,6 +115,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AurenConfig {
     );
   }
 
+  if (e.AUREN_REDIS_MIN_REPLICAS > 0 && backend !== 'redis' && backend !== 'hybrid') {
+    problems.push(
+      `AUREN_REDIS_MIN_REPLICAS: only applies to the redis and hybrid backends (the backend is ${backend})`,
+    );
+  }
+
   const apiKeys: ApiKey[] = e.AUREN_API_KEYS.map((entry) => {
     const colon = entry.indexOf(':');
     if (colon < 0) return { key: entry };
@@ -168,6 +180,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AurenConfig {
       kafkaDedupeEvents: e.AUREN_KAFKA_DEDUPE_EVENTS,
       hybridAck: e.AUREN_HYBRID_ACK,
       hybridPairWaitMs: e.AUREN_HYBRID_PAIR_WAIT_MS,
+      redisAllowVolatile: e.AUREN_REDIS_ALLOW_VOLATILE,
+      redisMinReplicas: e.AUREN_REDIS_MIN_REPLICAS,
+      redisReplicaTimeoutMs: e.AUREN_REDIS_REPLICA_TIMEOUT_MS,
     },
     auth: {
       jwtSecret: e.AUREN_JWT_SECRET ?? (production ? undefined : DEVELOPMENT_JWT_SECRET),

@@ -2,6 +2,7 @@ export * from './stream.interfaces';
 export * from './stream-position';
 export * from './memory-stream';
 export * from './redis-stream';
+export * from './redis-durability';
 export * from './stream-transport.strategy';
 export * from './streaming.module';
 export * from './kafka/kafka-position';
