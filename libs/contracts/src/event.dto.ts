@@ -2,36 +2,31 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   IsBoolean,
   IsDefined,
-  IsISO8601,
   IsInt,
   IsNumber,
   IsObject,
   IsOptional,
   IsString,
-  Length,
   Max,
-  MaxLength,
   Min,
   ValidateNested,
 } from 'class-validator';
 import { EVENT_LIMITS } from './agent-event';
 import { ALLOWED_EVENT_TYPES_TEXT, KNOWN_EVENT_TYPES } from './event-types';
-import { IsEventType, MaxNestingDepth } from './validators';
+import { CodePoints, IsEventType, IsRfc3339DateTime, MaxNestingDepth } from './validators';
 
 const ID = EVENT_LIMITS.idMaxLength;
 
 export class AgentRefDto {
   @ApiProperty({ example: 'neuroscientist', minLength: 1, maxLength: ID })
-  @IsString({ message: '$property must be a string' })
-  @Length(1, ID, { message: `$property must be 1..${ID} characters` })
+  @IsString()
+  @CodePoints(1, ID)
   id!: string;
 
   @ApiPropertyOptional({ example: 'Neuroscientist', maxLength: EVENT_LIMITS.roleMaxLength })
   @IsOptional()
-  @IsString({ message: '$property must be a string' })
-  @MaxLength(EVENT_LIMITS.roleMaxLength, {
-    message: `$property must be at most ${EVENT_LIMITS.roleMaxLength} characters`,
-  })
+  @IsString()
+  @CodePoints(0, EVENT_LIMITS.roleMaxLength)
   role?: string;
 }
 
@@ -49,13 +44,25 @@ export class PerformanceMetricsDto {
   @Min(0)
   @Max(1)
   confidence_score?: number;
-  @ApiPropertyOptional({ minimum: 0 }) @IsOptional() @IsInt() @Min(0) tokens_used?: number;
-  @ApiPropertyOptional({ minimum: 0 }) @IsOptional() @IsInt() @Min(0) input_tokens?: number;
-  @ApiPropertyOptional({ minimum: 0 }) @IsOptional() @IsInt() @Min(0) output_tokens?: number;
+  @ApiPropertyOptional({ type: 'integer', minimum: 0 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  tokens_used?: number;
+  @ApiPropertyOptional({ type: 'integer', minimum: 0 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  input_tokens?: number;
+  @ApiPropertyOptional({ type: 'integer', minimum: 0 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  output_tokens?: number;
   @ApiPropertyOptional({ maxLength: EVENT_LIMITS.modelMaxLength })
   @IsOptional()
   @IsString()
-  @MaxLength(EVENT_LIMITS.modelMaxLength)
+  @CodePoints(0, EVENT_LIMITS.modelMaxLength)
   model?: string;
   @ApiPropertyOptional({ minimum: 0 }) @IsOptional() @IsNumber() @Min(0) memory_usage_mb?: number;
   @ApiPropertyOptional({ minimum: 0, maximum: 100 })
@@ -67,7 +74,7 @@ export class PerformanceMetricsDto {
   @ApiPropertyOptional({ maxLength: EVENT_LIMITS.errorTypeMaxLength })
   @IsOptional()
   @IsString()
-  @MaxLength(EVENT_LIMITS.errorTypeMaxLength)
+  @CodePoints(0, EVENT_LIMITS.errorTypeMaxLength)
   error_type?: string;
 }
 
@@ -80,7 +87,7 @@ export class AgentEventDto {
   })
   @IsOptional()
   @IsString()
-  @Length(1, ID, { message: `$property must be 1..${ID} characters` })
+  @CodePoints(1, ID)
   event_id?: string;
 
   @ApiProperty({
@@ -88,30 +95,36 @@ export class AgentEventDto {
     description: `One of ${ALLOWED_EVENT_TYPES_TEXT}`,
     enum: [...KNOWN_EVENT_TYPES, 'custom.<name>'],
   })
+  @IsDefined({ message: '$property is required' })
+  @IsString()
   @IsEventType()
   event_type!: string;
 
-  @ApiPropertyOptional({ format: 'date-time' })
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'RFC 3339 date-time with an offset; the receive time when absent',
+  })
   @IsOptional()
-  @IsISO8601({ strict: true }, { message: '$property must be an ISO-8601 date-time string' })
+  @IsString()
+  @IsRfc3339DateTime()
   timestamp?: string;
 
   @ApiPropertyOptional({ maxLength: ID })
   @IsOptional()
   @IsString()
-  @MaxLength(ID, { message: `$property must be at most ${ID} characters` })
+  @CodePoints(0, ID)
   trace_id?: string;
 
   @ApiPropertyOptional({ maxLength: ID })
   @IsOptional()
   @IsString()
-  @MaxLength(ID, { message: `$property must be at most ${ID} characters` })
+  @CodePoints(0, ID)
   session_id?: string;
 
   @ApiPropertyOptional({ maxLength: ID })
   @IsOptional()
   @IsString()
-  @MaxLength(ID, { message: `$property must be at most ${ID} characters` })
+  @CodePoints(0, ID)
   parent_event_id?: string;
 
   @ApiPropertyOptional({
@@ -120,7 +133,7 @@ export class AgentEventDto {
   })
   @IsOptional()
   @IsString()
-  @MaxLength(ID, { message: `$property must be at most ${ID} characters` })
+  @CodePoints(0, ID)
   user_id?: string;
 
   @ApiProperty({ type: AgentRefDto })

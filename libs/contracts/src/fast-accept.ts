@@ -1,8 +1,7 @@
-import { isISO8601 } from 'class-validator';
 import { EVENT_LIMITS } from './agent-event';
 import type { AgentEventDto, AgentRefDto, PerformanceMetricsDto } from './event.dto';
 import { isEventType } from './event-types';
-import { nestingDepth } from './validators';
+import { isRfc3339DateTime, nestingDepth } from './validators';
 
 /**
  * The ingest hot path's shortcut past class-validator: `true` only when every rule the
@@ -37,9 +36,8 @@ export function certainlyValid(dto: AgentEventDto): boolean {
 }
 
 /**
- * `@IsISO8601({ strict: true })` for the form nearly every client sends
- * (`2025-01-24T10:30:00.000Z`, or with `±hh:mm`), years 1900–2999, checked without the general
- * ISO-8601 grammar; anything else goes to class-validator's own check.
+ * `@IsRfc3339DateTime()` for the form nearly every client sends (`2025-01-24T10:30:00.000Z`, or
+ * with `±hh:mm`), years 1900–2999; anything else goes to the full check.
  */
 const COMMON_TIMESTAMP =
   /^((?:19|2\d)\d\d)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,9})?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
@@ -48,7 +46,7 @@ const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 function commonTimestamp(value: unknown): boolean {
   if (typeof value !== 'string') return false;
   const match = COMMON_TIMESTAMP.exec(value);
-  if (!match) return isISO8601(value, { strict: true });
+  if (!match) return isRfc3339DateTime(value);
   const year = Number(match[1]);
   const month = Number(match[2]);
   const day = Number(match[3]);
@@ -62,22 +60,15 @@ function absent(value: unknown): value is null | undefined {
 }
 
 /**
- * `@IsString() @Length(1, max)` when present. class-validator counts a surrogate pair as one
- * character and does not count U+FE0E/U+FE0F, so a string of code units ≤ max is within max,
- * and one holding any other code unit is at least 1 long.
+ * `@IsString() @CodePoints(1, max)` when present. A string has at most as many code points as
+ * code units, so one of 1..max code units is within the rule.
  */
 function optionalLength(value: unknown, max: number): boolean {
   if (absent(value)) return true;
-  return typeof value === 'string' && value.length <= max && hasCountedChar(value);
+  return typeof value === 'string' && value.length >= 1 && value.length <= max;
 }
 
-function hasCountedChar(value: string): boolean {
-  if (value.length === 0) return false;
-  const first = value.charCodeAt(0);
-  return (first !== 0xfe0e && first !== 0xfe0f) || /[^\ufe0e\ufe0f]/.test(value);
-}
-
-/** `@IsString() @MaxLength(max)` when present. */
+/** `@IsString() @CodePoints(0, max)` when present. */
 function optionalMax(value: unknown, max: number): boolean {
   return absent(value) || (typeof value === 'string' && value.length <= max);
 }
@@ -95,8 +86,8 @@ function optionalObject(value: unknown): boolean {
 function agentValid(agent: AgentRefDto): boolean {
   return (
     typeof agent.id === 'string' &&
+    agent.id.length >= 1 &&
     agent.id.length <= EVENT_LIMITS.idMaxLength &&
-    hasCountedChar(agent.id) &&
     optionalMax(agent.role, EVENT_LIMITS.roleMaxLength)
   );
 }

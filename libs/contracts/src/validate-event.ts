@@ -3,6 +3,7 @@ import type { AgentEvent, AgentRef, PerformanceMetrics } from './agent-event';
 import { EVENT_LIMITS } from './agent-event';
 import { AgentEventDto, AgentRefDto, PerformanceMetricsDto } from './event.dto';
 import { certainlyValid } from './fast-accept';
+import { codePointLength } from './validators';
 import type { EventType } from './event-types';
 
 /** One reason an event was refused: the field (dotted path) and why. */
@@ -63,12 +64,12 @@ function readAgent(
 ): [AgentRefDto, AgentRef] {
   const dto = Object.assign(new AgentRefDto(), { id: raw.id, role: raw.role });
   const full: AgentRef = { id: raw.id as string };
-  if (raw.role !== undefined) full.role = raw.role as string;
+  if (raw.role !== undefined && raw.role !== null) full.role = raw.role as string;
   let extras = 0;
   for (const [key, value] of Object.entries(raw)) {
     if (key === 'id' || key === 'role' || typeof value !== 'string') continue;
     extras += 1;
-    if (value.length > EVENT_LIMITS.agentExtraFieldMaxLength) {
+    if (codePointLength(value) > EVENT_LIMITS.agentExtraFieldMaxLength) {
       errors.push({
         field: `${field}.${key}`,
         message: `${field}.${key} must be at most ${EVENT_LIMITS.agentExtraFieldMaxLength} characters`,
@@ -85,19 +86,60 @@ function readAgent(
   return [dto, full];
 }
 
+/** The JSON type of a value, as a message names it: `a string`, `null`, `an array`. */
+export function jsonTypeOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  switch (typeof value) {
+    case 'string':
+      return 'a string';
+    case 'number':
+      return 'a number';
+    case 'boolean':
+      return 'a boolean';
+    case 'object':
+      return 'an object';
+    default:
+      return typeof value;
+  }
+}
+
+/**
+ * Type constraints, and what each says. A value of the wrong JSON type fails its range and
+ * length rules too (`"0.9"` is "not less than 0" and "not greater than 1" for class-validator);
+ * the type is what to fix, so a type failure is the one reported.
+ */
+const TYPE_RULES: Record<string, (value: unknown) => string> = {
+  isDefined: () => 'is required',
+  isString: (value) => `must be a string, not ${jsonTypeOf(value)}`,
+  isNumber: (value) =>
+    typeof value === 'number'
+      ? 'must be a finite number'
+      : `must be a number, not ${jsonTypeOf(value)}`,
+  isInt: (value) =>
+    typeof value === 'number'
+      ? `must be a whole number (an integer), not ${value}`
+      : `must be an integer, not ${jsonTypeOf(value)}`,
+  isBoolean: (value) => `must be true or false (a boolean), not ${jsonTypeOf(value)}`,
+  isObject: (value) => `must be a JSON object, not ${jsonTypeOf(value)}`,
+};
+
+function messageOf(error: ValidationError, field: string): string {
+  const constraints = error.constraints ?? {};
+  for (const [name, describe] of Object.entries(TYPE_RULES)) {
+    if (constraints[name] !== undefined) return `${field} ${describe(error.value)}`;
+  }
+  // One message per field is enough to fix it.
+  const message = Object.values(constraints)[0] ?? 'is invalid';
+  return message.startsWith(error.property)
+    ? field + message.slice(error.property.length)
+    : `${field} ${message}`;
+}
+
 function flatten(errors: ValidationError[], prefix: string, out: FieldError[]): void {
   for (const error of errors) {
     const field = prefix ? `${prefix}.${error.property}` : error.property;
-    if (error.constraints) {
-      // One message per field is enough to fix it; the first constraint is the most basic.
-      const message = Object.values(error.constraints)[0] ?? 'is invalid';
-      out.push({
-        field,
-        message: message.startsWith(error.property)
-          ? field + message.slice(error.property.length)
-          : message,
-      });
-    }
+    if (error.constraints) out.push({ field, message: messageOf(error, field) });
     if (error.children?.length) flatten(error.children, field, out);
   }
 }
@@ -105,19 +147,31 @@ function flatten(errors: ValidationError[], prefix: string, out: FieldError[]): 
 /** Validates one event as received (CONTRACT §1). Pure and synchronous; never throws. */
 export function parseEvent(input: unknown): ParseResult {
   if (!isPlainObject(input)) {
-    return { ok: false, errors: [{ field: '(body)', message: 'an event must be a JSON object' }] };
+    return {
+      ok: false,
+      errors: [
+        { field: '(body)', message: `an event must be a JSON object, not ${jsonTypeOf(input)}` },
+      ],
+    };
   }
   const errors: FieldError[] = [];
   const dto = new AgentEventDto();
+  // null is absent for every optional field (docs/ingest.md): it is neither checked nor stored.
   for (const key of SCALAR_FIELDS) {
-    if (input[key] !== undefined) (dto as unknown as Record<string, unknown>)[key] = input[key];
+    const value = input[key];
+    if (value !== undefined && value !== null) {
+      (dto as unknown as Record<string, unknown>)[key] = value;
+    }
   }
 
   let source: AgentRef = { id: '' };
   if (input.source_agent === undefined || input.source_agent === null) {
     errors.push({ field: 'source_agent.id', message: 'source_agent.id is required' });
   } else if (!isPlainObject(input.source_agent)) {
-    errors.push({ field: 'source_agent', message: 'source_agent must be an object with an id' });
+    errors.push({
+      field: 'source_agent',
+      message: `source_agent must be a JSON object with an id, not ${jsonTypeOf(input.source_agent)}`,
+    });
   } else {
     [dto.source_agent, source] = readAgent(input.source_agent, 'source_agent', errors);
   }
@@ -127,24 +181,25 @@ export function parseEvent(input: unknown): ParseResult {
     if (!isPlainObject(input.target_agent)) {
       errors.push({
         field: 'target_agent',
-        message: 'target_agent must be an object with an id, or null',
+        message: `target_agent must be a JSON object with an id, or null, not ${jsonTypeOf(input.target_agent)}`,
       });
     } else {
       [dto.target_agent, target] = readAgent(input.target_agent, 'target_agent', errors);
     }
   }
 
-  if (input.performance_metrics !== undefined) {
+  if (input.performance_metrics !== undefined && input.performance_metrics !== null) {
     if (!isPlainObject(input.performance_metrics)) {
       errors.push({
         field: 'performance_metrics',
-        message: 'performance_metrics must be a JSON object',
+        message: `performance_metrics must be a JSON object, not ${jsonTypeOf(input.performance_metrics)}`,
       });
     } else {
       const metrics = new PerformanceMetricsDto();
       for (const key of METRIC_FIELDS) {
         const value = input.performance_metrics[key];
-        if (value !== undefined) (metrics as Record<string, unknown>)[key] = value;
+        if (value !== undefined && value !== null)
+          (metrics as Record<string, unknown>)[key] = value;
       }
       dto.performance_metrics = metrics;
     }
