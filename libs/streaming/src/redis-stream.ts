@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Logger } from '@nestjs/common';
 import Redis, { Command, RedisOptions } from 'ioredis';
 import type { AgentEvent } from '@auren/contracts';
 import { RedisStylePositions } from './stream-position';
@@ -34,6 +35,23 @@ end
 return out
 `;
 
+/**
+ * Takes back what an append script wrote (the replicas did not confirm it): deletes the entries
+ * and the dedupe keys that still point at them, in one atomic call.
+ * KEYS[1] stream; ARGV: dedupe key prefix, then (stream id, event_id or '') pairs.
+ */
+const TAKE_BACK_SCRIPT = `
+local removed = 0
+for i = 2, #ARGV, 2 do
+  removed = removed + redis.call('XDEL', KEYS[1], ARGV[i])
+  local eventId = ARGV[i + 1]
+  if eventId ~= '' and redis.call('GET', ARGV[1] .. eventId) == ARGV[i] then
+    redis.call('DEL', ARGV[1] .. eventId)
+  end
+end
+return removed
+`;
+
 type RawEntry = [id: string, fields: string[]];
 
 export interface RedisStreamOptions {
@@ -41,8 +59,15 @@ export interface RedisStreamOptions {
   key: string;
   maxLen: number;
   dedupeWindowSeconds: number;
-  /** A failed write is answered this fast at the latest. */
+  /** A failed write is answered this fast at the latest (plus `replicaTimeoutMs` when waiting). */
   commandTimeoutMs?: number;
+  /**
+   * Replicas that must confirm each write (`WAIT`) before it is acknowledged; 0 (default): none.
+   * Unconfirmed writes are taken back and fail with {@link StreamUnavailableError}.
+   */
+  minReplicas?: number;
+  /** How long `WAIT` waits for those replicas (default 1000 ms). */
+  replicaTimeoutMs?: number;
 }
 
 function toEntry([id, fields]: RawEntry): StreamEntry {
@@ -85,9 +110,20 @@ export class RedisStream extends RedisStylePositions implements EventSink, Event
   private readonly queries: Redis;
   /** The appends of this event-loop turn, not sent yet (see `append`). */
   private group: AppendGroup | null = null;
+  private readonly minReplicas: number;
+  private readonly replicaTimeoutMs: number;
+  /** With replicas: a group is between its script call and the end of its `WAIT`. */
+  private committing = false;
+  /** With replicas: the group that waits for the one in flight (it keeps taking appends). */
+  private held: AppendGroup | null = null;
+  private readonly logger = new Logger('RedisStream');
 
   constructor(private readonly options: RedisStreamOptions) {
     super();
+    this.minReplicas = options.minReplicas ?? 0;
+    this.replicaTimeoutMs = options.replicaTimeoutMs ?? 1000;
+    const writeTimeoutMs =
+      (options.commandTimeoutMs ?? 2000) + (this.minReplicas > 0 ? this.replicaTimeoutMs : 0);
     const common: RedisOptions = {
       lazyConnect: false,
       retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 7), 2000),
@@ -98,7 +134,7 @@ export class RedisStream extends RedisStylePositions implements EventSink, Event
       enableOfflineQueue: false,
       // A command in flight when the connection drops is failed, never sent twice.
       maxRetriesPerRequest: 0,
-      commandTimeout: options.commandTimeoutMs ?? 2000,
+      commandTimeout: writeTimeoutMs,
       connectionName: 'auren-writer',
     });
     // Blocking reads fail as soon as the connection drops; the transport backs off and retries
@@ -133,7 +169,9 @@ export class RedisStream extends RedisStylePositions implements EventSink, Event
    * fixed cost, and ioredis its per-command cost, once per group (benchmark P1,
    * docs/performance.md). A group goes out as soon as it holds {@link GROUP_EVENTS} or more
    * events, else at the end of the turn. A failed call fails every append of the group, as it
-   * fails the events of one batch.
+   * fails the events of one batch. With `minReplicas`, a group is confirmed only after `WAIT`
+   * (see `commit`), and only one group is between its script and its `WAIT` at a time: the next
+   * one gathers appends meanwhile.
    */
   append(events: ReadonlyArray<{ event: AgentEvent; dedupe: boolean }>): Promise<AppendOutcome[]> {
     let group = this.group;
@@ -162,30 +200,98 @@ export class RedisStream extends RedisStylePositions implements EventSink, Event
   }
 
   private readonly sendGroup = (group: AppendGroup): void => {
-    if (this.group === group) this.group = null;
     if (group.sent) return;
+    if (this.committing) {
+      // One WAIT in flight: appends meanwhile gather in this group, sent when it is answered.
+      this.held = group;
+      return;
+    }
+    if (this.group === group) this.group = null;
     group.sent = true;
-    this.runAppend(group.args).then(
-      (reply) => {
-        for (const { offset, events, resolve } of group.waiters) {
-          resolve(
-            events.map(({ event }, i) => ({
-              event_id: event.event_id,
-              stream_id: String(reply[(offset + i) * 2]),
-              duplicate: Number(reply[(offset + i) * 2 + 1]) === 1,
-            })),
-          );
-        }
-      },
-      (error: Error) => {
-        const failure = new StreamUnavailableError(
-          `Redis did not confirm the write: ${error.message}`,
-          { cause: error },
-        );
-        for (const { reject } of group.waiters) reject(failure);
+    const replicated = this.minReplicas > 0;
+    if (replicated) this.committing = true;
+    this.commit(group.args)
+      .then(
+        (reply) => {
+          for (const { offset, events, resolve } of group.waiters) {
+            resolve(
+              events.map(({ event }, i) => ({
+                event_id: event.event_id,
+                stream_id: String(reply[(offset + i) * 2]),
+                duplicate: Number(reply[(offset + i) * 2 + 1]) === 1,
+              })),
+            );
+          }
+        },
+        (error: Error) => {
+          const failure =
+            error instanceof StreamUnavailableError
+              ? error
+              : new StreamUnavailableError(`Redis did not confirm the write: ${error.message}`, {
+                  cause: error,
+                });
+          for (const { reject } of group.waiters) reject(failure);
+        },
+      )
+      .finally(() => {
+        if (!replicated) return;
+        this.committing = false;
+        const held = this.held;
+        this.held = null;
+        if (held) this.sendGroup(held);
+      });
+  };
+
+  /**
+   * Runs the append script and, with `minReplicas`, `WAIT`s for the replicas. When fewer confirm
+   * in time, the group's new entries and their dedupe keys are taken back before it fails: a
+   * refused event is neither in the stream nor remembered as seen.
+   */
+  private async commit(args: Array<string | number>): Promise<Array<string | number>> {
+    const reply = await this.runAppend(args);
+    if (this.minReplicas === 0) return reply;
+    let confirmed: number | undefined;
+    let waitError: Error | undefined;
+    try {
+      confirmed = Number(await this.sendNow('wait', [this.minReplicas, this.replicaTimeoutMs]));
+    } catch (error) {
+      waitError = error as Error;
+    }
+    if (confirmed !== undefined && confirmed >= this.minReplicas) return reply;
+    await this.takeBack(args, reply);
+    const seen =
+      confirmed === undefined ? `WAIT failed (${waitError?.message})` : `${confirmed} confirmed`;
+    throw new StreamUnavailableError(
+      `Redis replicas did not confirm the write within ${this.replicaTimeoutMs} ms (AUREN_REDIS_MIN_REPLICAS=${this.minReplicas}, ${seen})`,
+      {
+        cause: waitError,
+        publicMessage: `the stream's replicas did not confirm the write (${this.minReplicas} required, ${confirmed ?? 'unknown'} confirmed within ${this.replicaTimeoutMs} ms); nothing was accepted, retry later`,
       },
     );
-  };
+  }
+
+  /** Deletes the entries an append script wrote (not its duplicates) and their dedupe keys. */
+  private async takeBack(
+    args: Array<string | number>,
+    reply: Array<string | number>,
+  ): Promise<void> {
+    const pairs: string[] = [];
+    // args: maxlen, ttl, prefix, then (event_id or '', json) pairs; reply: (stream id, duplicate).
+    for (let i = 0; i * 2 < reply.length; i += 1) {
+      if (Number(reply[i * 2 + 1]) === 1) continue;
+      pairs.push(String(reply[i * 2]), String(args[3 + i * 2]));
+    }
+    if (pairs.length === 0) return;
+    try {
+      await this.writer.eval(TAKE_BACK_SCRIPT, 1, this.options.key, String(args[2]), ...pairs);
+    } catch (error) {
+      // Redis is away: what it has of the group stays until then; a retry with the same
+      // event_id is answered duplicate, as after any 503 whose reply was lost (docs/ingest.md).
+      this.logger.error(
+        `Could not take back ${pairs.length / 2} event(s) the replicas did not confirm: ${(error as Error).message}`,
+      );
+    }
+  }
 
   /**
    * Marks events as not stored after all (hybrid `all`: the other backend failed): a tombstone

@@ -9,9 +9,12 @@ export interface AppendOutcome {
 
 /** The backend could not confirm a write: nothing of the call was accepted (HTTP 503). */
 export class StreamUnavailableError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** What the 503 tells the client, when more specific than "the backend is unavailable". */
+  readonly publicMessage?: string;
+  constructor(message: string, options?: { cause?: unknown; publicMessage?: string }) {
     super(message, options);
     this.name = 'StreamUnavailableError';
+    this.publicMessage = options?.publicMessage;
   }
 }
 

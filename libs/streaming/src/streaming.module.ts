@@ -34,6 +34,8 @@ export function createStreamBackends(config: AurenConfig): StreamBackends {
       key: stream.key,
       maxLen: stream.maxLen,
       dedupeWindowSeconds: stream.dedupeWindowSeconds,
+      minReplicas: stream.redisMinReplicas,
+      replicaTimeoutMs: stream.redisReplicaTimeoutMs,
     });
   const kafka = () =>
     new KafkaSink({

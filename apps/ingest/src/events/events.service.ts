@@ -109,7 +109,8 @@ export class EventsService {
       if (error instanceof StreamUnavailableError) {
         throw new ApiError(
           503,
-          'the stream backend is unavailable; nothing was accepted, retry later',
+          error.publicMessage ??
+            'the stream backend is unavailable; nothing was accepted, retry later',
           'backend_unavailable',
           undefined,
           {
