@@ -186,6 +186,8 @@ export function aurenIngestEnv(options: IngestOptions, port: number, grpcPort: n
     // The bench's redis-server keeps nothing on disk; production mode refuses that unless told
     // (docs/durability.md). The figures are for ingest itself, not for an fsync policy.
     AUREN_REDIS_ALLOW_VOLATILE: 'true',
+    // Off unless a scenario turns them on: P1 measures with and without, P7 sets its own limits.
+    AUREN_RATE_LIMIT_EVENTS_PER_SECOND: '0',
   };
 }
 

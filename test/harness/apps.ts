@@ -27,6 +27,8 @@ export async function testConfig(
     REDIS_URL: process.env.AUREN_TEST_REDIS_URL,
     AUREN_STREAM_KEY: `test:${Math.random().toString(36).slice(2)}`,
     AUREN_REDIS_ALLOW_VOLATILE: 'true',
+    // Ingest rate limits off unless a test turns them on (test/integration/ingest-rate-limit.test.ts).
+    AUREN_RATE_LIMIT_EVENTS_PER_SECOND: '0',
     ...env,
   });
 }

@@ -1,8 +1,14 @@
+import { createHash } from 'node:crypto';
 import * as jwt from 'jsonwebtoken';
 import type { AurenConfig } from '@auren/config';
 import { ANONYMOUS_USER_ID, AuthFailure, AuthResult, Principal, TEST_USER_ID } from './principal';
 
 const MAX_TOKEN_LENGTH = 8192;
+
+/** The id of an API key: the first 12 hex digits of its SHA-256 (never the key itself). */
+export function keyIdOf(key: string): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 12);
+}
 
 function isTestToken(token: string): boolean {
   return token.startsWith('test');
@@ -14,9 +20,11 @@ function isTestToken(token: string): boolean {
  */
 export class CredentialVerifier {
   private readonly apiKeys: Map<string, string | undefined>;
+  private readonly keyIds = new Map<string, string>();
 
   constructor(private readonly config: Pick<AurenConfig, 'production' | 'auth'>) {
     this.apiKeys = new Map(config.auth.apiKeys.map((k) => [k.key, k.userId]));
+    for (const { key } of config.auth.apiKeys) this.keyIds.set(key, keyIdOf(key));
   }
 
   /**
@@ -51,12 +59,13 @@ export class CredentialVerifier {
       return {
         userId: userId ?? 'service',
         kind: 'api_key',
+        keyId: this.keyIds.get(token),
         boundToUser: userId !== undefined,
         seesAllUsers: userId === undefined,
         allowedAgents: null,
       };
     }
-    if (isTestToken(token)) return this.testPrincipal();
+    if (isTestToken(token)) return this.testPrincipal(token);
     return this.verifyJwt(token);
   }
 
@@ -74,13 +83,14 @@ export class CredentialVerifier {
     return this.verifyJwt(token);
   }
 
-  private testPrincipal(): AuthResult {
+  private testPrincipal(token?: string): AuthResult {
     if (this.config.production) {
       return new AuthFailure('AUTH_FAILED', 'test tokens are refused in production mode');
     }
     return {
       userId: TEST_USER_ID,
       kind: 'test',
+      keyId: token === undefined ? undefined : keyIdOf(token),
       // Test keys do not pin ingest events to test_user: that lets a developer try user isolation.
       boundToUser: false,
       seesAllUsers: true,

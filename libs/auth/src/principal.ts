@@ -2,6 +2,11 @@
 export interface Principal {
   userId: string;
   kind: 'anonymous' | 'test' | 'api_key' | 'jwt';
+  /**
+   * API and test keys: an id of the key that is not the secret (the first 12 hex digits of its
+   * SHA-256, see {@link keyIdOf}), for per-key rate limits and logs.
+   */
+  keyId?: string;
   /** When true, ingest writes `userId` into every event this credential sends. */
   boundToUser: boolean;
   /** The `all` permission: sees every user's events. */

@@ -70,6 +70,16 @@ export const envSchema = z.object({
   AUREN_PING_INTERVAL_MS: positiveInt(25_000),
   AUREN_PING_TIMEOUT_MS: positiveInt(20_000),
   AUREN_RETRY_AFTER_SECONDS: positiveInt(1),
+  AUREN_RATE_LIMIT_EVENTS_PER_SECOND: z.coerce
+    .number({ invalid_type_error: 'must be a number of events per second (0 turns limits off)' })
+    .min(0)
+    .default(1000),
+  AUREN_RATE_LIMIT_BURST: positiveInt(20_000),
+  AUREN_RATE_LIMIT_KEYS: list,
+  AUREN_RATE_LIMIT_REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must look like redis://host:port or rediss://...')
+    .optional(),
   AUREN_LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
 });
 

@@ -1,5 +1,6 @@
 import { ZodError } from 'zod';
 import { envSchema } from './config.schema';
+import { parseRateLimits, RateLimitConfig } from './rate-limit-config';
 
 export type StreamBackend = 'redis' | 'kafka' | 'hybrid' | 'memory';
 export type LogLevel = 'error' | 'warn' | 'log' | 'debug' | 'verbose';
@@ -67,6 +68,8 @@ export interface AurenConfig {
   pingIntervalMs: number;
   pingTimeoutMs: number;
   retryAfterSeconds: number;
+  /** Ingest rate limits per credential (`AUREN_RATE_LIMIT_*`). */
+  rateLimit: RateLimitConfig;
   logLevel: LogLevel;
 }
 
@@ -157,6 +160,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AurenConfig {
       `AUREN_CLIENT_QUEUE_LIMIT: must be above ${STREAM_READ_BATCH}, the stream read batch, or healthy clients would be cut off during bursts`,
     );
   }
+  const rateLimit = parseRateLimits(
+    {
+      rate: e.AUREN_RATE_LIMIT_EVENTS_PER_SECOND,
+      burst: e.AUREN_RATE_LIMIT_BURST,
+      keys: e.AUREN_RATE_LIMIT_KEYS,
+      redisUrl: e.AUREN_RATE_LIMIT_REDIS_URL ?? e.REDIS_URL,
+    },
+    problems,
+  );
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -202,6 +214,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AurenConfig {
     pingIntervalMs: e.AUREN_PING_INTERVAL_MS,
     pingTimeoutMs: e.AUREN_PING_TIMEOUT_MS,
     retryAfterSeconds: e.AUREN_RETRY_AFTER_SECONDS,
+    rateLimit,
     logLevel: e.AUREN_LOG_LEVEL,
   };
 }

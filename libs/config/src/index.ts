@@ -1,3 +1,4 @@
 export * from './config';
+export * from './rate-limit-config';
 export * from './config.module';
 export * from './bootstrap';

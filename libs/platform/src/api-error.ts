@@ -11,6 +11,7 @@ export type RejectReason =
   | 'unauthorized'
   | 'forbidden'
   | 'backend_unavailable'
+  | 'rate_limited'
   | 'not_found'
   | 'internal';
 

@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Ip, Post, UseGuards } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
@@ -53,8 +53,9 @@ export class EventsController {
   publish(
     @Body() body: unknown,
     @CurrentPrincipal() principal: Principal,
+    @Ip() address: string,
   ): Promise<PublishOneResult> {
-    return this.events.publishOne(body, principal);
+    return this.events.publishOne(body, principal, address);
   }
 
   @Post('batch')
@@ -65,7 +66,8 @@ export class EventsController {
   publishBatch(
     @Body() body: unknown,
     @CurrentPrincipal() principal: Principal,
+    @Ip() address: string,
   ): Promise<PublishBatchResult> {
-    return this.events.publishBatch(body, principal);
+    return this.events.publishBatch(body, principal, address);
   }
 }

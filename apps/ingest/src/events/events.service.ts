@@ -13,6 +13,7 @@ import type { Principal } from '@auren/auth';
 import { AUREN_CONFIG, AurenConfig } from '@auren/config';
 import { ApiError } from '@auren/platform';
 import { AppendOutcome, EVENT_SINK, EventSink, StreamUnavailableError } from '@auren/streaming';
+import { RateLimiter } from '../rate-limit/rate-limiter';
 import { IngestMetrics } from './ingest-metrics';
 
 export interface PublishOneResult {
@@ -37,16 +38,33 @@ export class EventsService {
     @Inject(EVENT_SINK) private readonly sink: EventSink,
     @Inject(AUREN_CONFIG) private readonly config: AurenConfig,
     private readonly metrics: IngestMetrics,
+    private readonly limiter: RateLimiter,
   ) {}
 
-  async publishOne(body: unknown, principal: Principal): Promise<PublishOneResult> {
+  /**
+   * `address`: the client's, which the rate limit of anonymous (development) traffic goes by.
+   * Every `publish*` counts against the credential's rate limit first (a batch as its events),
+   * before validation, so a credential over its limit costs as little as possible; over it, a
+   * 429 {@link RateLimitedError} and nothing is written.
+   */
+  async publishOne(
+    body: unknown,
+    principal: Principal,
+    address?: string,
+  ): Promise<PublishOneResult> {
+    const limited = this.limiter.take(principal, address, 1);
+    if (limited) await limited;
     const parsed = parseEvent(body);
     if (!parsed.ok) throw this.invalid(parsed.errors);
     const [outcome] = await this.write([parsed.value], principal);
     return { accepted: outcome.duplicate ? 0 : 1, ...outcome };
   }
 
-  async publishBatch(body: unknown, principal: Principal): Promise<PublishBatchResult> {
+  async publishBatch(
+    body: unknown,
+    principal: Principal,
+    address?: string,
+  ): Promise<PublishBatchResult> {
     const events = (body as { events?: unknown } | null)?.events;
     if (!Array.isArray(events) || events.length === 0) {
       throw this.invalid([
@@ -66,6 +84,8 @@ export class EventsService {
         ],
       );
     }
+    const limited = this.limiter.take(principal, address, events.length);
+    if (limited) await limited;
     const valid: ValidEvent[] = [];
     const errors: FieldError[] = [];
     events.forEach((input, index) => {

@@ -33,7 +33,7 @@ export function serveIngestRoutesDirectly(app: NestFastifyApplication): void {
       '/v1/events',
       async (request, reply) => {
         const principal = await guard.authenticate(request);
-        const result = await events.publishOne(request.body, principal);
+        const result = await events.publishOne(request.body, principal, request.ip);
         void reply.code(202).header('content-type', JSON_TYPE);
         return acceptedBody(result);
       },
@@ -42,7 +42,7 @@ export function serveIngestRoutesDirectly(app: NestFastifyApplication): void {
       '/v1/events/batch',
       async (request, reply) => {
         const principal = await guard.authenticate(request);
-        const result = await events.publishBatch(request.body, principal);
+        const result = await events.publishBatch(request.body, principal, request.ip);
         void reply.code(202).header('content-type', JSON_TYPE);
         return JSON.stringify(result);
       },

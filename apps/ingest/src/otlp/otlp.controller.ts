@@ -76,7 +76,7 @@ export class OtlpController {
     @CurrentPrincipal() principal: Principal,
   ): Promise<Buffer | OtlpJsonResponse> {
     const protobuf = mediaTypeOf(request.headers['content-type']) === PROTOBUF_TYPE;
-    const result = await this.otlp.ingest(decode(protobuf, body), principal);
+    const result = await this.otlp.ingest(decode(protobuf, body), principal, request.ip);
     if (protobuf) {
       void reply.type(PROTOBUF_TYPE);
       return encodeProtobufResponse(result.partialSuccess);

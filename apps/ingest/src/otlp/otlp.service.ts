@@ -41,7 +41,11 @@ export class OtlpService {
     });
   }
 
-  async ingest(decoded: DecodedExport, principal: Principal): Promise<OtlpExportResult> {
+  async ingest(
+    decoded: DecodedExport,
+    principal: Principal,
+    address?: string,
+  ): Promise<OtlpExportResult> {
     const reasons = [...decoded.unreadable];
     const accepted: EventInput[] = [];
     let skipped = 0;
@@ -72,6 +76,7 @@ export class OtlpService {
       await this.events.publishBatch(
         { events: accepted.slice(i, i + EVENT_LIMITS.maxBatchSize) },
         principal,
+        address,
       );
     }
     this.spans.inc({ outcome: 'mapped' }, mapped);
