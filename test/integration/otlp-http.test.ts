@@ -213,7 +213,7 @@ describe('OTLP/HTTP POST /v1/traces with the OpenTelemetry SDK and a real Redis'
       ).toBe(400);
       const notExport = await post('{"resourceSpans": 7}', { 'content-type': 'application/json' });
       expect(notExport.status).toBe(400);
-      expect(notExport.body.message).toContain('resourceSpans must be an array');
+      expect(notExport.body.message).toContain('resourceSpans must be an array, not a number');
     });
 
     it('answers 400 to a body that says gzip but is not', async () => {

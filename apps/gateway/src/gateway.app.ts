@@ -2,7 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AurenConfig, logLevels } from '@auren/config';
-import { HttpErrorFilter } from '@auren/platform';
+import { answerMethodNotAllowed, HttpErrorFilter } from '@auren/platform';
 import { StreamingModuleOptions } from '@auren/streaming';
 import { AurenIoAdapter } from './connections/auren-io.adapter';
 import { StreamReaders } from './delivery/stream-readers';
@@ -25,6 +25,8 @@ export async function createGatewayApp(
   );
   app.useWebSocketAdapter(new AurenIoAdapter(app, config));
   app.useGlobalFilters(new HttpErrorFilter());
+  // POST /health/live and the like: 405 with Allow, not 404.
+  answerMethodNotAllowed(app.getHttpAdapter().getInstance());
   for (const reader of app.get(StreamReaders).all)
     app.connectMicroservice({ strategy: reader }, { inheritAppConfig: false });
   app.enableShutdownHooks();

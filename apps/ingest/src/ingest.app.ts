@@ -4,7 +4,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Registry } from 'prom-client';
 import { EVENT_LIMITS } from '@auren/contracts';
 import { AurenConfig, logLevels } from '@auren/config';
-import { HttpErrorFilter } from '@auren/platform';
+import { answerMethodNotAllowed, HttpErrorFilter } from '@auren/platform';
 import type { StreamingModuleOptions } from '@auren/streaming';
 import { useLightAsyncResourceBind } from './async-resource-bind';
 import { serveIngestRoutesDirectly } from './events/fast-routes';
@@ -12,6 +12,7 @@ import { IngestMetrics } from './events/ingest-metrics';
 import { connectGrpcIngest } from './grpc/grpc-ingest.server';
 import { checkRedisDurability } from './durability-check';
 import { IngestModule } from './ingest.module';
+import { useJsonBodyOnly } from './json-body';
 import { registerOtlpBodyHandling } from './otlp/otlp-http';
 
 /**
@@ -43,8 +44,10 @@ export async function createIngestApp(
   }
   const metrics = app.get(IngestMetrics);
   app.useGlobalFilters(new HttpErrorFilter((reason) => metrics.reject(reason)));
-  // Only JSON is an event: without this, Fastify would hand text/plain bodies to the handler.
-  app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
+  // Only JSON is an event (form and text bodies get 415); __proto__ keys get a 400 that names them.
+  useJsonBodyOnly(app);
+  // GET /v1/events and the like: 405 with Allow, not 404.
+  answerMethodNotAllowed(app.getHttpAdapter().getInstance());
   // OTLP/HTTP on POST /v1/traces: protobuf, gzip and its own limits, on that route only.
   registerOtlpBodyHandling(app.getHttpAdapter().getInstance());
   // POST /v1/events and /v1/events/batch skip Nest's router (docs/performance.md, P1).

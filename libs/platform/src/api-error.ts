@@ -13,6 +13,8 @@ export type RejectReason =
   | 'backend_unavailable'
   | 'rate_limited'
   | 'not_found'
+  | 'method_not_allowed'
+  | 'forbidden_key'
   | 'internal';
 
 /** The error body of CONTRACT §2. */
@@ -28,6 +30,7 @@ const STATUS_TEXT: Record<number, string> = {
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
+  405: 'Method Not Allowed',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
   429: 'Too Many Requests',

@@ -20,6 +20,21 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/** A repeated field of the export: absent is empty; another JSON type is a 400 naming it. */
+function repeated(value: unknown, path: string): unknown[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) {
+    throw new UndecodableExportError(`${path} must be an array, not ${typeName(value)}`);
+  }
+  return value;
+}
+
 export function decodeProtobufExport(body: Buffer): DecodedExport {
   let raw: Obj;
   try {
@@ -39,9 +54,6 @@ export function decodeJsonExport(body: unknown): DecodedExport {
       'the body must be an OTLP/JSON ExportTraceServiceRequest object ({"resourceSpans": [...]})',
     );
   }
-  if (body.resourceSpans !== undefined && !Array.isArray(body.resourceSpans)) {
-    throw new UndecodableExportError('resourceSpans must be an array');
-  }
   return readExport(body, 'hex');
 }
 
@@ -56,25 +68,32 @@ export function encodeProtobufResponse(partial?: {
 
 function readExport(raw: Obj, ids: IdEncoding): DecodedExport {
   const out: DecodedExport = { spans: [], unreadable: [] };
-  for (const resourceSpans of list(raw.resourceSpans)) {
-    if (!isObj(resourceSpans)) throw new UndecodableExportError('resourceSpans[] must be objects');
+  repeated(raw.resourceSpans, 'resourceSpans').forEach((resourceSpans, r) => {
+    const at = `resourceSpans[${r}]`;
+    if (!isObj(resourceSpans)) {
+      throw new UndecodableExportError(`${at} must be an object, not ${typeName(resourceSpans)}`);
+    }
     const resource = isObj(resourceSpans.resource)
       ? readAttributes(resourceSpans.resource.attributes)
       : {};
-    for (const scopeSpans of list(resourceSpans.scopeSpans)) {
-      if (!isObj(scopeSpans)) throw new UndecodableExportError('scopeSpans[] must be objects');
+    repeated(resourceSpans.scopeSpans, `${at}.scopeSpans`).forEach((scopeSpans, s) => {
+      if (!isObj(scopeSpans)) {
+        throw new UndecodableExportError(
+          `${at}.scopeSpans[${s}] must be an object, not ${typeName(scopeSpans)}`,
+        );
+      }
       const scope = isObj(scopeSpans.scope) ? scopeSpans.scope : {};
       const scopeRef = {
         name: typeof scope.name === 'string' && scope.name ? scope.name : undefined,
         version: typeof scope.version === 'string' && scope.version ? scope.version : undefined,
       };
-      for (const span of list(scopeSpans.spans)) {
+      for (const span of repeated(scopeSpans.spans, `${at}.scopeSpans[${s}].spans`)) {
         const read = readSpan(span, ids, resource, scopeRef);
         if (typeof read === 'string') out.unreadable.push(read);
         else out.spans.push(read);
       }
-    }
-  }
+    });
+  });
   return out;
 }
 

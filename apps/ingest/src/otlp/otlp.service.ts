@@ -61,7 +61,10 @@ export class OtlpService {
       }
       const problems = mapping.events.flatMap((event) => {
         const parsed = parseEvent(event);
-        return parsed.ok ? [] : parsed.errors.map((e) => `${e.field}: ${e.message}`);
+        if (parsed.ok) return [];
+        return parsed.errors.map((e) =>
+          e.message.startsWith(e.field) ? e.message : `${e.field}: ${e.message}`,
+        );
       });
       if (problems.length > 0) {
         reasons.push(`span ${mapping.span.spanId} (${mapping.span.name}): ${problems.join('; ')}`);
