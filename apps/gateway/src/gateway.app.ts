@@ -21,6 +21,8 @@ export async function createGatewayApp(
     new FastifyAdapter(),
     {
       logger: logLevels(config.logLevel),
+      // A failed init rejects (the entry point reports it) instead of aborting the process.
+      abortOnError: false,
     },
   );
   app.useWebSocketAdapter(new AurenIoAdapter(app, config));

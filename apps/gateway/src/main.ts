@@ -1,11 +1,16 @@
 import { Logger } from '@nestjs/common';
 import { loadConfigOrExit } from '@auren/config';
+import { listenOn, runStartup, serveMetrics } from '@auren/platform';
 import { createGatewayApp } from './gateway.app';
 
-async function bootstrap(): Promise<void> {
+/** A port in use ends the start with one line naming the variable and exit code 69. */
+void runStartup(async () => {
   const config = loadConfigOrExit();
   const app = await createGatewayApp(config);
-  await app.listen(config.gatewayPort, config.host);
+  await listenOn({ variable: 'GATEWAY_PORT', port: config.gatewayPort, host: config.host }, () =>
+    app.listen(config.gatewayPort, config.host),
+  );
+  await serveMetrics(config, [app]);
   await app.startAllMicroservices();
   if (config.stream.backend === 'memory') {
     new Logger('Streaming').warn(
@@ -15,6 +20,4 @@ async function bootstrap(): Promise<void> {
   new Logger('Gateway').log(
     `Gateway listening on http://${config.host}:${config.gatewayPort} (page at /, Socket.IO at /socket.io, stream: ${config.stream.backend})`,
   );
-}
-
-void bootstrap();
+});

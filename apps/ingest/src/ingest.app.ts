@@ -33,6 +33,8 @@ export async function createIngestApp(
     {
       logger: logLevels(config.logLevel),
       bufferLogs: false,
+      // A failed init rejects (the entry point reports it) instead of aborting the process.
+      abortOnError: false,
     },
   );
   if (!streaming.shared) {

@@ -14,12 +14,24 @@ const list = z
       .filter(Boolean),
   );
 
+/** The values NODE_ENV accepts; anything else stops the start (exit 78). */
+export const NODE_ENVS = ['production', 'development', 'test'] as const;
+
 /**
  * Every environment variable AUREN reads (CONTRACT §6 and docs/configuration.md). Only this lib
  * touches `process.env`.
  */
 export const envSchema = z.object({
-  NODE_ENV: z.string().optional(),
+  // Exactly one of three: `prod` or `Production` must not quietly mean development with auth off.
+  NODE_ENV: z
+    .string()
+    .optional()
+    .refine(
+      (value) => value === undefined || (NODE_ENVS as readonly string[]).includes(value),
+      (value) => ({
+        message: `must be production, development or test (lower case), not "${value}"; unset means development`,
+      }),
+    ),
   AUREN_HOST: z.string().min(1).optional(),
   INGEST_PORT: port(3000),
   GRPC_PORT: port(50051),
@@ -80,6 +92,12 @@ export const envSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must look like redis://host:port or rediss://...')
     .optional(),
+  AUREN_METRICS_TOKEN: z
+    .string()
+    .min(16, 'must be at least 16 characters (a random string: openssl rand -hex 32)')
+    .optional(),
+  AUREN_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  AUREN_METRICS_HOST: z.string().min(1).optional(),
   AUREN_LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
 });
 

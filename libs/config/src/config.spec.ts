@@ -177,3 +177,62 @@ describe('loadConfig with empty variables', () => {
     expect(sut.auth.apiKeys).toEqual([{ key: 'key-0123456789abcdef', userId: 'team:alice' }]);
   });
 });
+
+describe('loadConfig: NODE_ENV', () => {
+  it.each(['production', 'development', 'test'])('accepts %s', (value) => {
+    const env = value === 'production' ? { ...PROD } : { NODE_ENV: value };
+    expect(loadConfig(env).production).toBe(value === 'production');
+  });
+
+  it('means development when unset or empty', () => {
+    expect(loadConfig({}).production).toBe(false);
+    expect(loadConfig({ NODE_ENV: '' }).production).toBe(false);
+  });
+
+  it.each(['prod', 'Production', 'PRODUCTION', 'dev', 'staging', ' production'])(
+    'refuses %j, naming NODE_ENV, what it accepts and the value given',
+    (value) => {
+      const error = configError({ ...PROD, NODE_ENV: value });
+
+      expect(error.problems).toEqual([
+        `NODE_ENV: must be production, development or test (lower case), not "${value}"; unset means development`,
+      ]);
+    },
+  );
+});
+
+describe('loadConfig: metrics', () => {
+  it('serves /metrics on the app port without a token by default', () => {
+    expect(loadConfig({}).metrics).toEqual({
+      token: undefined,
+      port: undefined,
+      host: '127.0.0.1',
+    });
+  });
+
+  it('reads the token, the port and the host, which defaults to the app host', () => {
+    const token = 'metrics-token-0123456789';
+    expect(
+      loadConfig({ AUREN_METRICS_TOKEN: token, AUREN_METRICS_PORT: '9464', AUREN_HOST: '::1' })
+        .metrics,
+    ).toEqual({ token, port: 9464, host: '::1' });
+    expect(loadConfig({ ...PROD, AUREN_METRICS_PORT: '0' }).metrics).toEqual({
+      token: undefined,
+      port: 0,
+      host: '0.0.0.0',
+    });
+    expect(
+      loadConfig({ ...PROD, AUREN_METRICS_PORT: '9464', AUREN_METRICS_HOST: '127.0.0.1' }).metrics
+        .host,
+    ).toBe('127.0.0.1');
+  });
+
+  it('refuses a short token without repeating it, and a port out of range', () => {
+    const error = configError({ AUREN_METRICS_TOKEN: 'short-secret', AUREN_METRICS_PORT: '70000' });
+
+    expect(error.problems).toHaveLength(2);
+    expect(error.problems[0]).toMatch(/^AUREN_METRICS_TOKEN: must be at least 16 characters/);
+    expect(error.problems[1]).toMatch(/^AUREN_METRICS_PORT: /);
+    expect(error.message).not.toContain('short-secret');
+  });
+});

@@ -71,6 +71,15 @@ export interface AurenConfig {
   /** Ingest rate limits per credential (`AUREN_RATE_LIMIT_*`). */
   rateLimit: RateLimitConfig;
   logLevel: LogLevel;
+  /** Who may read `/metrics`, and where it is served (docs/configuration.md, "Metrics"). */
+  metrics: {
+    /** When set, `/metrics` answers 401 without `Authorization: Bearer <token>`. Never logged. */
+    token?: string;
+    /** When set, `/metrics` is served only on this port (0 picks one) and 404 on the app's port. */
+    port?: number;
+    /** Host of the metrics port; the app's host unless AUREN_METRICS_HOST is set. */
+    host: string;
+  };
 }
 
 /** Records the stream transport reads at once; a client's queue limit must stay above it. */
@@ -170,10 +179,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AurenConfig {
     problems,
   );
   if (problems.length > 0) throw new ConfigError(problems);
+  const host = e.AUREN_HOST ?? (production ? '0.0.0.0' : '127.0.0.1');
 
   return {
     production,
-    host: e.AUREN_HOST ?? (production ? '0.0.0.0' : '127.0.0.1'),
+    host,
     ingestPort: e.INGEST_PORT,
     grpcPort: e.GRPC_PORT,
     grpcEnabled: e.AUREN_GRPC_ENABLED,
@@ -216,6 +226,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AurenConfig {
     retryAfterSeconds: e.AUREN_RETRY_AFTER_SECONDS,
     rateLimit,
     logLevel: e.AUREN_LOG_LEVEL,
+    metrics: {
+      token: e.AUREN_METRICS_TOKEN,
+      port: e.AUREN_METRICS_PORT,
+      host: e.AUREN_METRICS_HOST ?? host,
+    },
   };
 }
 

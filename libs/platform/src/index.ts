@@ -4,3 +4,7 @@ export * from './method-not-allowed';
 export * from './metrics.module';
 export * from './health.module';
 export * from './error-body.dto';
+export * from './metrics-access';
+export * from './metrics-server';
+export * from './ports';
+export * from './startup';

@@ -1,6 +1,7 @@
 import { INestApplication, Logger } from '@nestjs/common';
 import { CustomTransportStrategy, GrpcOptions, ServerGrpc } from '@nestjs/microservices';
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { format } from 'node:util';
+import { Server, ServerCredentials, setLogger } from '@grpc/grpc-js';
 import {
   AUREN_EVENTS_PROTO_PACKAGE,
   AUREN_EVENTS_PROTO_PATH,
@@ -8,6 +9,7 @@ import {
   EVENT_LIMITS,
 } from '@auren/contracts';
 import type { AurenConfig } from '@auren/config';
+import { listenOn } from '@auren/platform';
 
 /** How long a shutdown waits for calls in progress before cutting them. */
 const DRAIN_MS = 5000;
@@ -93,17 +95,32 @@ export function grpcIngestPort(app: INestApplication): number | undefined {
   return servers.get(app)?.port;
 }
 
-/** Starts gRPC ingest (if connected) and logs where it listens. */
+/** grpc-js logs through Nest's logger, so that a start that fails on GRPC_PORT prints one line. */
+function routeGrpcLogs(): void {
+  const logger = new Logger('grpc-js');
+  setLogger({
+    error: (...args: unknown[]) => logger.error(format(...args)),
+    info: (...args: unknown[]) => logger.log(format(...args)),
+    debug: (...args: unknown[]) => logger.debug(format(...args)),
+  });
+}
+
+/**
+ * Starts gRPC ingest (if connected) and logs where it listens. A port it cannot bind rejects with
+ * a ListenError naming GRPC_PORT (the all-in-one goes on without gRPC, docs/troubleshooting.md).
+ */
 export async function startGrpcIngest(app: INestApplication, config: AurenConfig): Promise<void> {
   if (!servers.has(app)) return;
-  try {
-    await app.startAllMicroservices();
-  } catch (error) {
-    throw new Error(
-      `gRPC ingest could not listen on ${address(config.host, config.grpcPort)} (${(error as Error).message}): set GRPC_PORT to a free port (0 picks one) or AUREN_GRPC_ENABLED=false`,
-      { cause: error },
-    );
-  }
+  routeGrpcLogs();
+  await listenOn(
+    {
+      variable: 'GRPC_PORT',
+      port: config.grpcPort,
+      host: config.host,
+      alternative: '(0 picks one) or AUREN_GRPC_ENABLED=false',
+    },
+    () => app.startAllMicroservices(),
+  );
   new Logger('GrpcIngest').log(
     `gRPC ingest (auren.events.v1.EventIngest) listening on ${address(config.host, grpcIngestPort(app) ?? config.grpcPort)} (plaintext)`,
   );
