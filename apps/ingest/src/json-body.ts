@@ -62,15 +62,20 @@ export function useJsonBodyOnly(app: NestFastifyApplication): void {
     'application/json',
     { bodyLimit: fastify.initialConfig.bodyLimit },
     (request, body, done) => {
-      // Typed for a string; it parses a Buffer as well (Nest's own JSON parser hands it one).
-      parse(request as Parameters<typeof parse>[0], body as unknown as string, (error, value) => {
-        if (!error) {
-          done(null, value);
-          return;
-        }
-        const path = forbiddenKeyPath(body.toString('utf8'));
-        done(path ? forbiddenKeyError(path) : error, undefined);
-      });
+      // Typed for a string and as maybe async; it parses a Buffer as well (Nest's own JSON
+      // parser hands it one), synchronously, and answers through the callback only.
+      void parse(
+        request as Parameters<typeof parse>[0],
+        body as unknown as string,
+        (error, value) => {
+          if (!error) {
+            done(null, value);
+            return;
+          }
+          const path = forbiddenKeyPath(body.toString('utf8'));
+          done(path ? forbiddenKeyError(path) : error, undefined);
+        },
+      );
     },
   );
   // Fastify's own default; an event is never plain text.
