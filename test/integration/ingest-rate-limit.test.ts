@@ -1,5 +1,21 @@
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
 import Redis from 'ioredis';
+import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  ReadableSpan,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { keyIdOf } from '@auren/auth';
+import {
+  AUREN_EVENTS_PROTO_PATH,
+  AUREN_PROTO_LOADER_OPTIONS,
+  jsonEventToProto,
+} from '@auren/contracts';
+import { decodeRpcStatus } from '../../apps/ingest/src/grpc/google-rpc-status';
+import { grpcIngestPort } from '../../apps/ingest/src/grpc/grpc-ingest.server';
 import { postJson, RunningApp, startIngest, testConfig } from '../harness/apps';
 import { RedisServer } from '../harness/redis';
 import { waitFor } from '../harness/wait';
@@ -15,8 +31,58 @@ const KEYS = {
   charlie: 'key-charlie-012345678',
   delta: 'key-delta-0123456789',
   echo: 'key-echo-01234567890',
+  foxtrot: 'key-foxtrot-012345678',
 };
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
+type GrpcReply = { error: grpc.ServiceError | null; reply?: Record<string, unknown> };
+interface EventIngestClient extends grpc.Client {
+  Publish(
+    request: unknown,
+    metadata: grpc.Metadata,
+    callback: (error: grpc.ServiceError | null, reply?: Record<string, unknown>) => void,
+  ): grpc.ClientUnaryCall;
+  PublishStream(
+    metadata: grpc.Metadata,
+    callback: (error: grpc.ServiceError | null, reply?: Record<string, unknown>) => void,
+  ): grpc.ClientWritableStream<unknown>;
+}
+const grpcProto = grpc.loadPackageDefinition(
+  protoLoader.loadSync(AUREN_EVENTS_PROTO_PATH, AUREN_PROTO_LOADER_OPTIONS),
+) as unknown as {
+  auren: {
+    events: {
+      v1: {
+        EventIngest: new (address: string, creds: grpc.ChannelCredentials) => EventIngestClient;
+      };
+    };
+  };
+};
+const grpcAuth = (key: string) => {
+  const metadata = new grpc.Metadata();
+  metadata.set('authorization', `Bearer ${key}`);
+  return metadata;
+};
+
+/** GenAI spans from the OpenTelemetry SDK: one chat span per name. */
+async function chatSpans(names: string[]): Promise<ReadableSpan[]> {
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const tracer = provider.getTracer('auren-rate-limit-test');
+  for (const name of names) {
+    tracer
+      .startSpan(name, {
+        attributes: {
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.request.model': 'gpt-4o',
+          'gen_ai.agent.id': 'rate-limited-agent',
+        },
+      })
+      .end();
+  }
+  await provider.forceFlush();
+  return exporter.getFinishedSpans();
+}
 
 let counter = 0;
 const event = (id = `rl-${process.pid}-${++counter}`) => ({
@@ -157,6 +223,103 @@ describe('Ingest rate limits (two ingest apps sharing them through a real Redis)
     expect(other.status).toBe(202);
     // Anonymous development traffic goes by client address, apart from every key.
     expect((await postJson(`${a.url}/v1/events`, event())).status).toBe(202);
+  });
+
+  describe('on the other doors, once a credential has used its burst', () => {
+    let client: EventIngestClient;
+    beforeAll(async () => {
+      const reply = await postJson(
+        `${a.url}/v1/events/batch`,
+        { events: batch(1000, 'foxtrot') },
+        bearer(KEYS.foxtrot),
+      );
+      expect(reply.status).toBe(202);
+      client = new grpcProto.auren.events.v1.EventIngest(
+        `127.0.0.1:${grpcIngestPort(b.app)}`,
+        grpc.credentials.createInsecure(),
+      );
+    });
+    afterAll(() => client?.close());
+
+    it('gRPC answers RESOURCE_EXHAUSTED with retry-after, the RateLimit fields and google.rpc.RetryInfo', async () => {
+      const { error } = await new Promise<GrpcReply>((resolve) => {
+        client.Publish(jsonEventToProto(event('foxtrot-grpc')), grpcAuth(KEYS.foxtrot), (e, r) =>
+          resolve({ error: e, reply: r }),
+        );
+      });
+      expect(error?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+      expect(error?.details).toMatch(/^rate limit of key:[0-9a-f]{12} exceeded/);
+      const retryAfter = Number(error?.metadata.get('retry-after')[0]);
+      expect(retryAfter).toBeGreaterThan(50);
+      expect(error?.metadata.get('ratelimit')[0]).toBe(`"events";r=0;t=${retryAfter}`);
+      expect(error?.metadata.get('ratelimit-policy')[0]).toBe('"events";q=1000;w=100000');
+      const details = decodeRpcStatus(error?.metadata.get('grpc-status-details-bin')[0] as Buffer);
+      expect(details).toEqual({
+        code: grpc.status.RESOURCE_EXHAUSTED,
+        message: error?.details,
+        retryAfterSeconds: retryAfter,
+      });
+    });
+
+    it('gRPC PublishStream stops at the first write over the limit, writing none of it', async () => {
+      const { error } = await new Promise<GrpcReply>((resolve) => {
+        const writer = client.PublishStream(grpcAuth(KEYS.foxtrot), (e, r) =>
+          resolve({ error: e, reply: r }),
+        );
+        for (let i = 0; i < 3; i += 1) writer.write(jsonEventToProto(event(`foxtrot-stream-${i}`)));
+        writer.end();
+      });
+      expect(error?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+      expect(error?.metadata.get('retry-after')).toHaveLength(1);
+    });
+
+    it('OTLP/HTTP answers 429 with Retry-After and a google.rpc.Status body encoded like the request', async () => {
+      const spans = await chatSpans(['chat foxtrot-otlp-1', 'chat foxtrot-otlp-2']);
+      const protobuf = await fetch(`${b.url}/v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-protobuf', ...bearer(KEYS.foxtrot) },
+        body: ProtobufTraceSerializer.serializeRequest(spans) as Uint8Array,
+      });
+      expect(protobuf.status).toBe(429);
+      expect(protobuf.headers.get('content-type')).toContain('application/x-protobuf');
+      const retryAfter = Number(protobuf.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThan(50);
+      expect(protobuf.headers.get('ratelimit')).toBe(`"events";r=0;t=${retryAfter}`);
+      const status = decodeRpcStatus(new Uint8Array(await protobuf.arrayBuffer()));
+      expect(status).toEqual({
+        code: grpc.status.RESOURCE_EXHAUSTED,
+        message: expect.stringMatching(/^rate limit of key:/) as unknown,
+        retryAfterSeconds: retryAfter,
+      });
+
+      const json = await fetch(`${b.url}/v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...bearer(KEYS.foxtrot) },
+        body: JsonTraceSerializer.serializeRequest(spans) as Uint8Array,
+      });
+      expect(json.status).toBe(429);
+      expect(json.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(await json.json()).toEqual({
+        code: grpc.status.RESOURCE_EXHAUSTED,
+        message: expect.stringMatching(/^rate limit of key:/) as unknown,
+        details: [
+          {
+            '@type': 'type.googleapis.com/google.rpc.RetryInfo',
+            retryDelay: expect.stringMatching(/^\d+s$/) as unknown,
+          },
+        ],
+      });
+    });
+
+    it('writes nothing any door refused', async () => {
+      const entries = await redis.xrange(streamKey, '-', '+');
+      const texts = entries.map(([, fields]) => fields[1]);
+      expect(texts.filter((t) => t.includes('foxtrot-0'))).toHaveLength(1);
+      expect(
+        texts.filter((t) => t.includes('foxtrot-grpc') || t.includes('foxtrot-stream')),
+      ).toEqual([]);
+      expect(texts.filter((t) => t.includes('rate-limited-agent'))).toEqual([]);
+    });
   });
 
   it('counts refusals in the metrics', async () => {

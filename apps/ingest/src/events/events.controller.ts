@@ -8,6 +8,7 @@ import {
   ApiPayloadTooLargeResponse,
   ApiServiceUnavailableResponse,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
@@ -35,6 +36,11 @@ import { EventsService, PublishBatchResult, PublishOneResult } from './events.se
 @ApiUnsupportedMediaTypeResponse({
   type: ErrorBodyDto,
   description: 'Body is not application/json',
+})
+@ApiTooManyRequestsResponse({
+  type: ErrorBodyDto,
+  description:
+    'Credential over its rate limit (a batch counts as its events); nothing written; see Retry-After, RateLimit, RateLimit-Policy',
 })
 @ApiServiceUnavailableResponse({
   type: ErrorBodyDto,

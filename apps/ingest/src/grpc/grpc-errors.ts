@@ -1,6 +1,8 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { FieldError, StructConversionError } from '@auren/contracts';
 import { ApiError, RejectReason } from '@auren/platform';
+import { RateLimitedError } from '../rate-limit/rate-limited.error';
+import { encodeRpcStatus } from './google-rpc-status';
 
 /** What grpc-js sends for a failed call: status code, message and trailing metadata. */
 export interface GrpcError {
@@ -15,8 +17,10 @@ export interface GrpcError {
 
 /** Trailing metadata key holding the field errors as JSON (`[{index?, field, message}]`). */
 export const GRPC_ERROR_DETAILS_KEY = 'auren-error-details';
-/** Trailing metadata key: seconds to wait before retrying an UNAVAILABLE call. */
+/** Trailing metadata key: seconds to wait before retrying an UNAVAILABLE or RESOURCE_EXHAUSTED call. */
 export const GRPC_RETRY_AFTER_KEY = 'retry-after';
+/** gRPC's rich error model: a serialized google.rpc.Status (here with RetryInfo). */
+export const GRPC_STATUS_DETAILS_KEY = 'grpc-status-details-bin';
 
 // Trailers must stay well under the client's metadata limit (8 KiB by default in grpc-js).
 const MAX_MESSAGE_ERRORS = 10;
@@ -72,7 +76,18 @@ export function fromApiError(error: ApiError, retryAfterSeconds: number): GrpcEr
     text = error.reason === 'validation' ? describeFieldErrors(details) : text;
     metadata.set(GRPC_ERROR_DETAILS_KEY, detailsJson(details));
   }
-  if (code === status.UNAVAILABLE) metadata.set(GRPC_RETRY_AFTER_KEY, String(retryAfterSeconds));
+  if (error instanceof RateLimitedError) {
+    // Over the rate limit: when to retry as `retry-after` (like UNAVAILABLE), the IETF fields
+    // as HTTP sends them, and google.rpc.RetryInfo for clients that read rich errors.
+    for (const [name, value] of Object.entries(error.headers))
+      metadata.set(name.toLowerCase(), value);
+    metadata.set(
+      GRPC_STATUS_DETAILS_KEY,
+      encodeRpcStatus({ code, message: text, retryAfterSeconds: error.retryAfterSeconds }),
+    );
+  } else if (code === status.UNAVAILABLE) {
+    metadata.set(GRPC_RETRY_AFTER_KEY, String(retryAfterSeconds));
+  }
   return { code, details: text, message: text, metadata, reason: error.reason };
 }
 

@@ -1,7 +1,7 @@
 import { Controller, Inject, Logger } from '@nestjs/common';
 import { GrpcMethod, GrpcStreamCall, RpcException } from '@nestjs/microservices';
 import { Metadata, status } from '@grpc/grpc-js';
-import type { sendUnaryData, ServerReadableStream } from '@grpc/grpc-js';
+import type { sendUnaryData, ServerReadableStream, ServerUnaryCall } from '@grpc/grpc-js';
 import {
   AUREN_EVENTS_SERVICE,
   EVENT_LIMITS,
@@ -16,6 +16,7 @@ import { ApiError } from '@auren/platform';
 import { EventsService, PublishOneResult } from '../events/events.service';
 import { IngestMetrics } from '../events/ingest-metrics';
 import { GrpcError, invalidArgument, toGrpcError } from './grpc-errors';
+import { RateLimiter } from '../rate-limit/rate-limiter';
 import { GrpcIngestMetrics } from './grpc-metrics';
 import { PublishBatchAck, StreamIngest, StreamOutcome } from './grpc-stream';
 
@@ -36,13 +37,18 @@ export class GrpcIngestController {
     private readonly metrics: IngestMetrics,
     private readonly grpcMetrics: GrpcIngestMetrics,
     @Inject(AUREN_CONFIG) private readonly config: AurenConfig,
+    private readonly limiter: RateLimiter,
   ) {}
 
   @GrpcMethod(AUREN_EVENTS_SERVICE, 'Publish')
-  publish(message: ProtoAgentEvent, metadata: Metadata): Promise<PublishOneResult> {
+  publish(
+    message: ProtoAgentEvent,
+    metadata: Metadata,
+    call: ServerUnaryCall<unknown, unknown>,
+  ): Promise<PublishOneResult> {
     return this.unary('Publish', async () => {
       const principal = await this.authenticate(metadata);
-      return this.events.publishOne(protoEventToJson(message), principal);
+      return this.events.publishOne(protoEventToJson(message), principal, peerAddress(call));
     });
   }
 
@@ -50,13 +56,18 @@ export class GrpcIngestController {
   publishBatch(
     message: { events?: ProtoAgentEvent[] },
     metadata: Metadata,
+    call: ServerUnaryCall<unknown, unknown>,
   ): Promise<PublishBatchAck> {
     return this.unary('PublishBatch', async () => {
       const principal = await this.authenticate(metadata);
       const input = message.events ?? [];
       // An oversized batch is refused by its length alone (EventsService), before any conversion.
       const events = input.length > EVENT_LIMITS.maxBatchSize ? input : this.toJson(input);
-      const { accepted, results } = await this.events.publishBatch({ events }, principal);
+      const { accepted, results } = await this.events.publishBatch(
+        { events },
+        principal,
+        peerAddress(call),
+      );
       return { accepted, results: results.map((r, index) => ({ index, ...r })), rejected: [] };
     });
   }
@@ -97,7 +108,12 @@ export class GrpcIngestController {
     new StreamIngest(
       call,
       {
-        write: (events) => this.events.write(events, principal),
+        // Each write counts against the credential's rate limit; a refusal stops the stream.
+        write: async (events) => {
+          const limited = this.limiter.take(principal, peerAddress(call), events.length);
+          if (limited) await limited;
+          return this.events.write(events, principal);
+        },
         onRejected: () => this.metrics.reject('validation'),
       },
       answer,
@@ -154,4 +170,11 @@ export class GrpcIngestController {
   private count(method: Method, code: status): void {
     this.grpcMetrics.calls.inc({ method, code: status[code] });
   }
+}
+
+/** The client's address without the port (`127.0.0.1:5301`, `[::1]:5301`, `ipv4:...`): for anonymous rate limits. */
+export function peerAddress(call: { getPeer(): string }): string | undefined {
+  const peer = call.getPeer().replace(/^ipv[46]:/, '');
+  const match = /^\[(.+)\]:\d+$/.exec(peer) ?? /^([^:]+):\d+$/.exec(peer);
+  return match ? match[1] : peer || undefined;
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -10,6 +10,7 @@ import {
   ApiProduces,
   ApiServiceUnavailableResponse,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
@@ -21,6 +22,7 @@ import { CurrentPrincipal } from '../credentials/principal.decorator';
 import { decodeJsonExport, decodeProtobufExport, encodeProtobufResponse } from './otlp-decode';
 import { JSON_TYPE, mediaTypeOf, PROTOBUF_TYPE } from './otlp-http';
 import { DecodedExport, UndecodableExportError } from './otlp-model';
+import { OtlpRateLimitFilter } from './otlp-rate-limit.filter';
 import { OtlpService } from './otlp.service';
 
 /** OTLP/JSON ExportTraceServiceResponse (int64 written as a decimal string, as proto3 JSON does). */
@@ -36,6 +38,7 @@ export interface OtlpJsonResponse {
 @ApiTags('otlp')
 @ApiBearerAuth()
 @UseGuards(IngestAuthGuard)
+@UseFilters(OtlpRateLimitFilter)
 @Controller('v1/traces')
 export class OtlpController {
   constructor(private readonly otlp: OtlpService) {}
@@ -64,6 +67,10 @@ export class OtlpController {
   @ApiUnsupportedMediaTypeResponse({
     type: ErrorBodyDto,
     description: 'Not application/x-protobuf or application/json, or an encoding other than gzip',
+  })
+  @ApiTooManyRequestsResponse({
+    description:
+      'Credential over its rate limit; nothing of the export was written after this point; google.rpc.Status body (encoded like the request) with RetryInfo; see Retry-After',
   })
   @ApiServiceUnavailableResponse({
     type: ErrorBodyDto,
