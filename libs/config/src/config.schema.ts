@@ -66,6 +66,7 @@ export const envSchema = z.object({
     .transform((value) => value === 'true' || value === '1'),
   AUREN_REDIS_MIN_REPLICAS: z.coerce.number().int().min(0).max(16).default(0),
   AUREN_REDIS_REPLICA_TIMEOUT_MS: positiveInt(1000),
+  AUREN_STREAM_RESET_CHECK_MS: positiveInt(1000),
   AUREN_JWT_SECRET: z.string().min(1).optional(),
   AUREN_JWT_PUBLIC_KEY: z.string().min(1).optional(),
   AUREN_JWT_ALGORITHM: z.enum(['RS256', 'ES256']).default('RS256'),

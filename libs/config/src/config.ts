@@ -44,6 +44,8 @@ export interface AurenConfig {
     redisMinReplicas: number;
     /** How long ingest waits for those replicas before taking the write back and answering 503. */
     redisReplicaTimeoutMs: number;
+    /** Gateways: how often the Redis stream is checked for a reset or loss (besides after outages). */
+    resetCheckMs: number;
   };
   auth: {
     jwtSecret?: string;
@@ -205,6 +207,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AurenConfig {
       redisAllowVolatile: e.AUREN_REDIS_ALLOW_VOLATILE,
       redisMinReplicas: e.AUREN_REDIS_MIN_REPLICAS,
       redisReplicaTimeoutMs: e.AUREN_REDIS_REPLICA_TIMEOUT_MS,
+      resetCheckMs: e.AUREN_STREAM_RESET_CHECK_MS,
     },
     auth: {
       jwtSecret: e.AUREN_JWT_SECRET ?? (production ? undefined : DEVELOPMENT_JWT_SECRET),

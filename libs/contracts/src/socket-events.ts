@@ -36,10 +36,26 @@ export const MESSAGE_ERROR_CODES = [
 ] as const;
 export type MessageErrorCode = (typeof MESSAGE_ERROR_CODES)[number];
 
+/**
+ * Why a resume did not recover everything (an AUREN addition): the position is older than what
+ * the stream still holds (`trimmed`), it belongs to a stream that was reset or lost since
+ * (`stream_reset`), it is no position of this backend (`unknown_position`), or the replay
+ * stopped at AUREN_RESUME_MAX_EVENTS (`too_many_events`).
+ */
+export const RESUME_FAILURE_REASONS = [
+  'trimmed',
+  'stream_reset',
+  'unknown_position',
+  'too_many_events',
+] as const;
+export type ResumeFailureReason = (typeof RESUME_FAILURE_REASONS)[number];
+
 export interface ResumeOutcome {
   recovered: boolean;
   replayed: number;
   from: string;
+  /** Present when `recovered` is false. */
+  reason?: ResumeFailureReason;
 }
 
 export interface ConnectionEstablishedMessage {
@@ -139,6 +155,35 @@ export interface StreamGapMessage {
   skipped: number;
 }
 
+/**
+ * Why the stream a connection followed was reset: it is gone (`stream_lost`: Redis restarted
+ * empty, or the key was deleted), it was deleted and written again between two looks
+ * (`stream_recreated`), or its ids went back before what was delivered (`stream_went_backwards`:
+ * restored from an older copy).
+ */
+export const STREAM_RESET_REASONS = [
+  'stream_lost',
+  'stream_recreated',
+  'stream_went_backwards',
+] as const;
+export type StreamResetReason = (typeof STREAM_RESET_REASONS)[number];
+
+/**
+ * CONTRACT §7: the stream this connection was following was reset or lost. Events after
+ * `previous` that the gateway had not delivered yet may be gone; live delivery goes on from
+ * `position` (the start of the new stream). Positions from before are no longer valid for
+ * `resume_from`.
+ */
+export interface StreamResetMessage {
+  type: 'stream_reset';
+  reason: StreamResetReason;
+  /** The position live delivery continues after (resume from it, or from a later stream_id). */
+  position: string;
+  /** The last position delivered from the stream before the reset. */
+  previous: string;
+  message: string;
+}
+
 export interface ServerToClientEvents {
   connection_established: (body: ConnectionEstablishedMessage) => void;
   stream_event: (body: StreamEventMessage) => void;
@@ -150,6 +195,7 @@ export interface ServerToClientEvents {
   pong: (body: PongMessage) => void;
   error: (body: ErrorMessage) => void;
   stream_gap: (body: StreamGapMessage) => void;
+  stream_reset: (body: StreamResetMessage) => void;
 }
 
 type Ack<T> = (reply: T | ErrorMessage) => void;

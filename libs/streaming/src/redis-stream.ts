@@ -8,6 +8,7 @@ import {
   EventLog,
   EventSink,
   StreamEntry,
+  StreamIdentity,
   StreamUnavailableError,
 } from './stream.interfaces';
 
@@ -15,9 +16,13 @@ import {
  * Appends events and records their event_id in one atomic script: a duplicate within the window
  * answers the first write's position, and nothing is written when the script fails.
  * KEYS[1] stream; ARGV: maxlen, ttl seconds, dedupe key prefix, then (event_id or '', json) pairs.
+ * When the script creates the stream (first write, or after a restart that lost it, or a DEL),
+ * it stores the first entry's id in `<stream>:generation`: gateways compare it to tell a new
+ * stream from the one they were reading (see {@link RedisStream.identity}).
  */
 const APPEND_SCRIPT = `
 local out = {}
+local fresh = redis.call('EXISTS', KEYS[1]) == 0
 for i = 4, #ARGV, 2 do
   local eventId = ARGV[i]
   local existing = false
@@ -27,6 +32,10 @@ for i = 4, #ARGV, 2 do
     out[#out + 1] = 1
   else
     local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'event', ARGV[i + 1])
+    if fresh then
+      redis.call('SET', KEYS[1] .. ':generation', id)
+      fresh = false
+    end
     if eventId ~= '' then redis.call('SET', ARGV[3] .. eventId, id, 'EX', ARGV[2]) end
     out[#out + 1] = id
     out[#out + 1] = 0
@@ -73,6 +82,13 @@ export interface RedisStreamOptions {
 function toEntry([id, fields]: RawEntry): StreamEntry {
   const at = fields.indexOf('event');
   return { id, json: at >= 0 && at % 2 === 0 ? (fields[at + 1] ?? '') : '' };
+}
+
+/** `last-generated-id` of an `XINFO STREAM` reply (a flat list of names and values). */
+function lastGeneratedId(info: unknown[]): string {
+  const at = info.indexOf('last-generated-id');
+  const value = at >= 0 ? info[at + 1] : undefined;
+  return typeof value === 'string' ? value : '0-0';
 }
 
 const APPEND_SHA = createHash('sha1').update(APPEND_SCRIPT).digest('hex');
@@ -343,6 +359,16 @@ export class RedisStream extends RedisStylePositions implements EventSink, Event
     await this.queries.ping();
   }
 
+  /**
+   * As for any position, and for `0-0` ("from the very start", what a gateway announces after a
+   * reset): whether the stream still holds the first entry of its generation.
+   */
+  override async holds(position: string): Promise<boolean> {
+    if (position !== '0-0') return super.holds(position);
+    const [identity, [first]] = await Promise.all([this.identity(), this.readAfter('0-0', 1, 0)]);
+    return identity.exists && identity.generation !== null && first?.id === identity.generation;
+  }
+
   async readAfter(after: string, count: number, blockMs: number): Promise<StreamEntry[]> {
     // Blocking reads get their own connection; a short read must never queue behind one.
     const reply =
@@ -381,6 +407,30 @@ export class RedisStream extends RedisStylePositions implements EventSink, Event
       1,
     )) as RawEntry[];
     return reply[0]?.[0] ?? '0-0';
+  }
+
+  /**
+   * The stream's identity, read in one MULTI so that its parts agree: whether the key exists, its
+   * generation (see APPEND_SCRIPT), the last id it generated, and the server's `run_id`.
+   */
+  async identity(): Promise<StreamIdentity> {
+    const key = this.options.key;
+    const [replies, server] = await Promise.all([
+      this.queries.multi().exists(key).get(`${key}:generation`).xinfo('STREAM', key).exec(),
+      // INFO may be refused (an ACL, a managed Redis): then restarts are told by the other parts.
+      this.queries.info('server').catch(() => null),
+    ]);
+    if (!replies) throw new Error('Redis aborted the identity transaction');
+    const [[existsError, exists], [generationError, generation], [, info]] = replies;
+    if (existsError) throw existsError;
+    if (generationError) throw generationError;
+    return {
+      exists: Number(exists) === 1,
+      generation: typeof generation === 'string' ? generation : null,
+      // XINFO fails on a missing key: nothing generated.
+      lastId: Array.isArray(info) ? lastGeneratedId(info) : '0-0',
+      serverRunId: typeof server === 'string' ? (/run_id:(\w+)/.exec(server)?.[1] ?? null) : null,
+    };
   }
 
   /**

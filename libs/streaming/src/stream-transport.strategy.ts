@@ -1,15 +1,46 @@
 import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
 import { isObservable } from 'rxjs';
 import { BaseRpcContext } from '@nestjs/microservices/ctx-host/base-rpc.context';
-import { isStoredEvent, type StreamedEvent } from '@auren/contracts';
+import { isStoredEvent, type StreamedEvent, type StreamResetReason } from '@auren/contracts';
 import { STREAM_READ_BATCH } from '@auren/config';
-import type { EventLog, StreamEntry } from './stream.interfaces';
+import type { EventLog, StreamEntry, StreamIdentity } from './stream.interfaces';
 import { TOMBSTONE_FIELD } from './kafka/kafka-constants';
 
 /** The pattern every stream record is dispatched under: `@EventPattern(STREAM_EVENT_PATTERN)`. */
 export const STREAM_EVENT_PATTERN = 'auren.stream_event';
 
 export type StreamTransportStatus = 'connected' | 'disconnected';
+
+/** The stream this transport followed was reset or lost; reading goes on from `position`. */
+export interface StreamReset {
+  reason: StreamResetReason;
+  /** The last position handed to the handler before the reset. */
+  previous: string;
+  /** Where reading continues: the start of the new stream. */
+  position: string;
+}
+
+/**
+ * Compares two looks at a stream (see {@link EventLog.identity}): null when it is the same stream,
+ * else why not. `delivered` is the last position read from it.
+ */
+export function resetReason(
+  before: StreamIdentity,
+  now: StreamIdentity,
+  delivered: string,
+  compare: (a: string, b: string) => number,
+): StreamResetReason | null {
+  // A stream that did not exist yet (an empty start, or after a reset) may appear freely.
+  if (!before.exists) return null;
+  if (!now.exists) return 'stream_lost';
+  const restarted =
+    before.serverRunId !== null &&
+    now.serverRunId !== null &&
+    before.serverRunId !== now.serverRunId;
+  if (now.generation !== before.generation) return restarted ? 'stream_lost' : 'stream_recreated';
+  if (compare(now.lastId, delivered) < 0) return 'stream_went_backwards';
+  return null;
+}
 
 export interface StreamTransportOptions {
   /** Where reading starts: a position, or `$` for the live end (the default). */
@@ -27,6 +58,18 @@ export interface StreamTransportOptions {
    * the place to rebuild state from history up to `position` (a failure is retried).
    */
   beforeStart?: (position: string) => Promise<void>;
+  /**
+   * How often the stream's identity is compared with the last look (backends with
+   * `EventLog.identity`, i.e. Redis), besides after every outage. Default 1000 ms.
+   */
+  checkIntervalMs?: number;
+  /**
+   * Awaited when the stream was reset or lost (Redis restarted empty, the key deleted, ids going
+   * backwards), before anything of the new stream is dispatched. Reading then starts over at the
+   * new stream's start: records already handed over may come again (an event_id retried after
+   * the reset, a stream restored from an older copy), so the handler should drop repeats.
+   */
+  onReset?: (reset: StreamReset) => Promise<void> | void;
 }
 
 /** Context of a stream record, for handlers that want the raw position. */
@@ -54,6 +97,10 @@ export class StreamTransportStrategy
   private readonly batchSize: number;
   private readonly blockMs: number;
   private readonly maxBackoffMs: number;
+  private readonly checkIntervalMs: number;
+  /** The stream as last seen (null: the backend cannot tell, or not looked at yet). */
+  private identity: StreamIdentity | null = null;
+  private nextCheck = 0;
 
   constructor(
     private readonly log: EventLog & { close?: () => unknown },
@@ -63,6 +110,7 @@ export class StreamTransportStrategy
     this.batchSize = options.batchSize ?? STREAM_READ_BATCH;
     this.blockMs = options.blockMs ?? 1000;
     this.maxBackoffMs = options.maxBackoffMs ?? 2000;
+    this.checkIntervalMs = options.checkIntervalMs ?? 1000;
   }
 
   /** True while the backend answers reads. */
@@ -105,12 +153,20 @@ export class StreamTransportStrategy
       try {
         if (!started) {
           const from = this.options.startFrom ?? '$';
+          this.identity = (await this.log.identity?.()) ?? null;
+          this.nextCheck = Date.now() + this.checkIntervalMs;
           this.position = from === '$' ? await this.log.headPosition() : from;
           await this.options.beforeStart?.(this.position);
           started = true;
           this.setStatus('connected');
+        } else if (this.identity && (failures > 0 || Date.now() >= this.nextCheck)) {
+          // After an outage, before reading: a Redis that came back empty is told at once.
+          await this.checkIdentity();
         }
         const entries = await this.log.readAfter(this.position, this.batchSize, this.blockMs);
+        if (entries.length > 0 && this.identity && !this.identity.exists) {
+          await this.adopt(entries[entries.length - 1].id);
+        }
         if (failures > 0) {
           failures = 0;
           this.setStatus('connected');
@@ -133,6 +189,39 @@ export class StreamTransportStrategy
         await this.pause(Math.min(100 * 2 ** Math.min(failures - 1, 6), this.maxBackoffMs));
       }
     }
+  }
+
+  /** Compares the stream with the last look; on a reset, starts over at the new stream's start. */
+  private async checkIdentity(): Promise<void> {
+    const before = this.identity;
+    const now = await this.log.identity?.();
+    if (!before || !now) return;
+    this.nextCheck = Date.now() + this.checkIntervalMs;
+    const reason = resetReason(before, now, this.position, (a, b) =>
+      this.log.comparePositions(a, b),
+    );
+    if (reason) {
+      const reset: StreamReset = { reason, previous: this.position, position: '0-0' };
+      this.logger.warn(
+        `Stream reset (${reason}): last position read ${reset.previous}; reading the new stream from its start`,
+      );
+      await this.options.onReset?.(reset);
+      this.position = reset.position;
+    }
+    // Only once the reset was handled: a failed handler is retried with the same comparison.
+    this.identity = now;
+  }
+
+  /**
+   * The stream did not exist at the last look and now has entries: it appeared (the first write,
+   * or the new stream after a reset). Its identity is taken now, so that losing it again is seen.
+   */
+  private async adopt(lastRead: string): Promise<void> {
+    const before = this.identity;
+    const now = await this.log.identity?.();
+    if (!before || !now) return;
+    // Gone again already: remember that it existed, so the next look reports the loss.
+    this.identity = now.exists ? now : { ...before, exists: true, lastId: lastRead };
   }
 
   private async dispatch(entry: StreamEntry): Promise<void> {

@@ -38,6 +38,24 @@ export interface StreamEntry {
   streamId?: string;
 }
 
+/**
+ * What a reader compares between two looks at the stream to notice that it was reset or lost
+ * (Redis restarted empty, the key deleted, ids going backwards). See {@link EventLog.identity}.
+ */
+export interface StreamIdentity {
+  /** Whether the stream exists at all. */
+  exists: boolean;
+  /**
+   * The id of the first entry of this incarnation of the stream, written by the sink when it
+   * created the stream; null when unknown (a stream written by an older version, or missing).
+   */
+  generation: string | null;
+  /** Identifies the server process (Redis `run_id`): it changes on every restart. Null when unknown. */
+  serverRunId: string | null;
+  /** The highest id the stream ever generated (`0-0` when it does not exist). */
+  lastId: string;
+}
+
 /** Reading side of the stream, for the transport, history and resume. */
 export interface EventLog {
   readonly backendName: string;
@@ -57,6 +75,8 @@ export interface EventLog {
   /** Whether everything after `position` is still held (nothing after it was trimmed). */
   holds(position: string): Promise<boolean>;
   ping(): Promise<void>;
+  /** The stream's identity now, for backends that can lose or reset it (Redis); absent otherwise. */
+  identity?(): Promise<StreamIdentity>;
 }
 
 export const EVENT_SINK = Symbol('EVENT_SINK');

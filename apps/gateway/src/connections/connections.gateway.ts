@@ -18,6 +18,7 @@ import {
 } from '@auren/contracts';
 import { CredentialVerifier } from '@auren/auth';
 import { AUREN_CONFIG, AurenConfig } from '@auren/config';
+import { CopyMerger } from '../delivery/copy-merger';
 import { DeliveryService } from '../delivery/delivery.service';
 import { GatewayMetrics } from '../delivery/gateway-metrics';
 import { HistoryService } from '../history/history.service';
@@ -55,6 +56,7 @@ export class ConnectionsGateway
     private readonly history: HistoryService,
     private readonly metrics: GatewayMetrics,
     private readonly summaries: SummaryService,
+    private readonly copies: CopyMerger,
     @Inject(AUREN_CONFIG) private readonly config: AurenConfig,
   ) {}
 
@@ -136,11 +138,18 @@ export class ConnectionsGateway
     if (!this.history.isPosition(from)) {
       // A position of another backend (a Redis id on a Kafka pod, say): nothing to replay from.
       this.metrics.resumes.inc({ outcome: 'not_recovered' });
-      return this.goLive(socket, state, { recovered: false, replayed: 0, from });
+      return this.goLive(socket, state, {
+        recovered: false,
+        replayed: 0,
+        from,
+        reason: 'unknown_position',
+      });
     }
     const held = await this.history.holds(from);
+    const lost = held ? undefined : await this.history.whyNotHeld(from);
     let replayed = 0;
-    const sendPage = async (events: StreamedEvent[]) => {
+    const sendPage = async (page: StreamedEvent[]) => {
+      const events = page.filter((event) => !this.deliveredElsewhere(event));
       for (let i = 0; i < events.length && socket.connected; i += REPLAY_CHUNK) {
         const chunk = events.slice(i, i + REPLAY_CHUNK);
         for (const event of chunk) socket.emit('stream_event', { type: 'stream_event', event });
@@ -156,9 +165,24 @@ export class ConnectionsGateway
       (complete) => {
         const recovered = held && complete;
         this.metrics.resumes.inc({ outcome: recovered ? 'recovered' : 'not_recovered' });
-        this.goLive(socket, state, { recovered, replayed, from });
+        const reason = lost ?? (complete ? undefined : 'too_many_events');
+        this.goLive(socket, state, { recovered, replayed, from, ...(reason ? { reason } : {}) });
       },
       this.config.resumeMaxEvents,
+      lost !== 'stream_reset',
+    );
+  }
+
+  /**
+   * Whether live delivery dropped this copy of an event as a repeat (another record with the same
+   * event_id was delivered, e.g. a retry stored again after a Redis restart): a replay skips it too.
+   */
+  private deliveredElsewhere(event: StreamedEvent): boolean {
+    const at = this.copies.deliveredAt(event.event_id);
+    return (
+      at !== undefined &&
+      at !== (event.resume_token ?? event.stream_id) &&
+      (at === '' || this.history.isPosition(at))
     );
   }
 

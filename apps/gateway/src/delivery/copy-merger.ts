@@ -26,7 +26,8 @@ interface Waiting {
 
 /** Between the stream readers and delivery: each event_id is delivered once, in bounded memory. */
 export class CopyMerger {
-  private readonly done: RecentIds<true>;
+  /** event_ids handled: the position their delivered copy had ('' when cancelled). */
+  private readonly done: RecentIds<string>;
   private readonly waiting = new Map<string, Waiting>();
 
   constructor(
@@ -37,7 +38,16 @@ export class CopyMerger {
     private readonly count: (outcome: CopyOutcome) => void = () => undefined,
     private readonly onWaiting: (waiting: number) => void = () => undefined,
   ) {
-    this.done = new RecentIds<true>(capacity);
+    this.done = new RecentIds<string>(capacity);
+  }
+
+  /**
+   * Where the copy of `eventId` that was delivered live had its position, while remembered (the
+   * last AUREN_KAFKA_DEDUPE_EVENTS event_ids); '' when it was cancelled. A replay skips other
+   * copies, as live delivery did.
+   */
+  deliveredAt(eventId: string): string | undefined {
+    return this.mode === 'pass' ? undefined : this.done.get(eventId);
   }
 
   /** Events waiting for their second copy (hybrid `all`). */
@@ -53,7 +63,7 @@ export class CopyMerger {
       return this.target.advance(position(event));
     }
     if (this.mode === 'first') {
-      this.done.set(id, true);
+      this.done.set(id, position(event));
       return this.target.deliver(event);
     }
     const fromKafka = isKafkaToken(event.resume_token);
@@ -62,9 +72,9 @@ export class CopyMerger {
       clearTimeout(first.timer);
       this.waiting.delete(id);
       this.onWaiting(this.waiting.size);
-      this.done.set(id, true);
       // The Redis copy is delivered: its position is the one resume works from.
       const [redisCopy, kafkaCopy] = fromKafka ? [first.event, event] : [event, first.event];
+      this.done.set(id, position(redisCopy));
       this.target.deliver(redisCopy);
       return this.target.advance(position(kafkaCopy));
     }
@@ -87,7 +97,7 @@ export class CopyMerger {
       this.waiting.delete(eventId);
       this.onWaiting(this.waiting.size);
     }
-    this.done.set(eventId, true);
+    this.done.set(eventId, '');
     this.count('cancelled');
   }
 
@@ -98,7 +108,7 @@ export class CopyMerger {
     clearTimeout(waiting.timer);
     this.waiting.delete(id);
     this.onWaiting(this.waiting.size);
-    this.done.set(id, true);
+    this.done.set(id, position(waiting.event));
     this.count('released_alone');
     this.target.deliver(waiting.event);
   }

@@ -18,10 +18,15 @@ import { StreamReader, StreamReaders } from './stream-readers';
 import { SummariesModule } from '../summaries/summaries.module';
 import { SummaryService } from '../summaries/summary.service';
 
+/**
+ * Redis too drops repeated event_ids (`first`): its stream holds each event once only while its
+ * dedupe keys live, and a Redis restarted empty forgets them, so a producer retrying after the
+ * restart stores events a second time (docs/gateway.md, stream resets).
+ */
 function copyMode(config: AurenConfig): CopyMode {
   const { backend, hybridAck } = config.stream;
   if (backend === 'hybrid') return hybridAck === 'all' ? 'pair' : 'first';
-  return backend === 'kafka' ? 'first' : 'pass';
+  return backend === 'memory' ? 'pass' : 'first';
 }
 
 /** Reading the stream and emitting each event to its rooms. */
@@ -78,7 +83,13 @@ function copyMode(config: AurenConfig): CopyMode {
         const { backend } = config.stream;
         if (backend !== 'kafka') {
           readers.push(
-            new StreamTransportStrategy(log, { onPoison, onTombstone, beforeStart: start }),
+            new StreamTransportStrategy(log, {
+              onPoison,
+              onTombstone,
+              beforeStart: start,
+              checkIntervalMs: config.stream.resetCheckMs,
+              onReset: (reset) => delivery.reset(reset),
+            }),
           );
         }
         if (kafkaHistory && (backend === 'kafka' || backend === 'hybrid')) {
@@ -98,6 +109,6 @@ function copyMode(config: AurenConfig): CopyMode {
       },
     },
   ],
-  exports: [DeliveryService, GatewayMetrics, HistoryService, StreamReaders],
+  exports: [CopyMerger, DeliveryService, GatewayMetrics, HistoryService, StreamReaders],
 })
 export class DeliveryModule {}

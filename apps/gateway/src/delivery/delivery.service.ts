@@ -1,6 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Server } from 'socket.io';
-import type { StreamedEvent, Viewer } from '@auren/contracts';
+import type {
+  StreamedEvent,
+  StreamResetMessage,
+  StreamResetReason,
+  Viewer,
+} from '@auren/contracts';
+import type { StreamReset } from '@auren/streaming';
 import { AUREN_CONFIG, AurenConfig } from '@auren/config';
 import type { ConnectionState } from '../connections/connection-state';
 import type { AurenServer, AurenSocket } from '../connections/socket-types';
@@ -75,6 +81,26 @@ export class DeliveryService {
     this.delivered = position;
     this.hasStarted = true;
     this.markStarted();
+  }
+
+  /**
+   * The stream was reset or lost (the stream reader noticed): live delivery starts over at the new
+   * stream's start, and every connection is told, whatever it follows — positions it holds from
+   * before are no longer valid. Events of the old stream it had not been sent yet may be gone.
+   */
+  reset({ reason, previous, position }: StreamReset): void {
+    this.delivered = position;
+    this.metrics.streamResets.inc({ reason });
+    const message: StreamResetMessage = {
+      type: 'stream_reset',
+      reason,
+      position,
+      previous,
+      message: `${RESET_TEXT[reason]}; events after ${previous} not delivered yet may be lost. Live delivery goes on with the new stream; positions from before it cannot be resumed from.`,
+    };
+    this.server?.emit('stream_reset', message);
+    // Resumes waiting for a position of the old stream would wait for nothing.
+    for (const waiter of [...this.waiters]) waiter.resolve();
   }
 
   deliver(event: StreamedEvent): void {
@@ -172,6 +198,7 @@ export class DeliveryService {
    * delivery, then calls `onLive` in the same synchronous step as the final check: nothing
    * emitted live can fall between the two. `onPage` may wait (flow control). Stops early once
    * `maxEvents` events have been handed over; `onLive` is told whether the history was complete.
+   * Waits first for live delivery to reach `from` (see reach) unless it is not `reachable`.
    */
   async followUntilLive(
     viewer: Viewer,
@@ -179,9 +206,11 @@ export class DeliveryService {
     onPage: (events: StreamedEvent[]) => Promise<void> | void,
     onLive: (complete: boolean) => void,
     maxEvents = Number.POSITIVE_INFINITY,
+    reachable = true,
   ): Promise<void> {
     await this.started;
-    await this.reach(from, REACH_TIMEOUT_MS);
+    // A position of a stream that was reset (`reachable` false) is never reached: no use waiting.
+    if (reachable) await this.reach(from, REACH_TIMEOUT_MS);
     let cursor = from;
     let handed = 0;
     let complete = true;
@@ -277,6 +306,14 @@ export class DeliveryService {
     }
   }
 }
+
+const RESET_TEXT: Record<StreamResetReason, string> = {
+  stream_lost:
+    'The event stream was lost (its Redis restarted without the data, or the key was deleted)',
+  stream_recreated: 'The event stream was deleted and created again',
+  stream_went_backwards:
+    'The event stream went back before what was delivered (restored from an older copy?)',
+};
 
 /**
  * One string per room name for the whole process: thousands of connections in the same rooms

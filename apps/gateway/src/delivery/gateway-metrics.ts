@@ -12,6 +12,7 @@ export class GatewayMetrics {
   readonly gaps: Counter;
   readonly skipped: Counter;
   readonly resumes: Counter<'outcome'>;
+  readonly streamResets: Counter<'reason'>;
   /** Largest outgoing queue (packets) of any connection since start. */
   queueHighWater = 0;
   readonly poisonRecords: Counter;
@@ -68,6 +69,12 @@ export class GatewayMetrics {
       name: 'auren_gateway_resumes_total',
       help: 'Connections that resumed from a position, by outcome',
       labelNames: ['outcome'],
+      registers,
+    });
+    this.streamResets = new Counter({
+      name: 'auren_gateway_stream_resets_total',
+      help: 'Times the stream was found reset or lost (stream_reset sent to every connection), by reason',
+      labelNames: ['reason'],
       registers,
     });
     const highWater = (): number => this.queueHighWater;

@@ -1,5 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { isStoredEvent, shouldDeliver, type StreamedEvent, type Viewer } from '@auren/contracts';
+import {
+  isStoredEvent,
+  shouldDeliver,
+  type ResumeFailureReason,
+  type StreamedEvent,
+  type Viewer,
+} from '@auren/contracts';
 import { EVENT_LOG, EventLog, StreamEntry, TOMBSTONE_FIELD } from '@auren/streaming';
 import type { RecentRequest } from '../connections/client-input';
 
@@ -74,6 +80,21 @@ export class HistoryService {
   /** Whether the record at `position` is still in the stream (so nothing after it was trimmed). */
   holds(position: string): Promise<boolean> {
     return this.log.holds(position);
+  }
+
+  /**
+   * Why the stream no longer holds `position`: from before a reset (older than the current
+   * stream's first entry ever, after its newest id, or the stream is gone), or trimmed.
+   */
+  async whyNotHeld(position: string): Promise<ResumeFailureReason> {
+    const identity = await this.log.identity?.();
+    if (identity && position !== '0-0') {
+      if (!identity.exists) return 'stream_reset';
+      if (identity.generation && this.log.comparePositions(position, identity.generation) < 0)
+        return 'stream_reset';
+      if (this.log.comparePositions(position, identity.lastId) > 0) return 'stream_reset';
+    }
+    return 'trimmed';
   }
 
   /** Whether `value` is a position of the log history reads (resume works from it). */
