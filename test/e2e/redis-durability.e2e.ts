@@ -25,7 +25,7 @@ describe('Ingest checks the durability of its Redis at start (production mode)',
   }
 
   async function ingest(
-    server: RedisServer,
+    server: { url: string },
     env: Record<string, string | undefined> = {},
   ): Promise<{ app: AppProcess; url: string }> {
     const port = await freePort();
@@ -95,6 +95,15 @@ describe('Ingest checks the durability of its Redis at start (production mode)',
     expect(await refused.app.exited()).toBe(78);
     expect(refused.app.text).toContain('AOF off');
     expect(refused.app.text).toContain('AUREN_REDIS_ALLOW_VOLATILE=true');
+  });
+
+  it('a Redis that does not answer at start: a warning, and the process starts (unknown)', async () => {
+    const { app, url } = await ingest({ url: `redis://127.0.0.1:${await freePort()}` });
+    await app.ready(`${url}/health/live`);
+
+    expect(app.text).toContain('could not inspect Redis persistence');
+    expect(app.text).not.toContain('Refusing');
+    expect((await fetch(`${url}/health/ready`)).status).toBe(503);
   });
 
   it('the all-in-one on Redis is held to the same check', async () => {

@@ -93,9 +93,13 @@ describe('Ingest with AUREN_REDIS_MIN_REPLICAS=1 and a real replica', () => {
     const key = pair.config.stream.key;
     const before = await eventIds(pair.onPrimary, key);
     const ids = Array.from({ length: 5 }, (_, i) => `refused-${i}`);
+    const earlier = before[0];
+    const earlierStreamId = await pair.onPrimary.get(`${key}:dedupe:${earlier}`);
+    expect(earlierStreamId).toBeTruthy();
     pair.replica.pause();
     try {
-      const refused = await postBatch(ids);
+      // With a repeat of an event acknowledged earlier: the take-back must leave that one alone.
+      const refused = await postBatch([...ids, earlier]);
 
       expect(refused.status).toBe(503);
       expect(refused.headers.get('retry-after')).toBe('1');
@@ -104,6 +108,7 @@ describe('Ingest with AUREN_REDIS_MIN_REPLICAS=1 and a real replica', () => {
       // Taken back on the primary: not in the stream, no dedupe key left behind.
       expect(await eventIds(pair.onPrimary, key)).toEqual(before);
       for (const id of ids) expect(await pair.onPrimary.exists(`${key}:dedupe:${id}`)).toBe(0);
+      expect(await pair.onPrimary.get(`${key}:dedupe:${earlier}`)).toBe(earlierStreamId);
       // A single event is refused the same way.
       const one = await postJson(`${pair.ingest.url}/v1/events`, event('refused-single'));
       expect(one.status).toBe(503);
