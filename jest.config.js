@@ -1,11 +1,15 @@
 /** Three tiers (CONVENTIONS "Tests"): unit specs beside the code, integration and e2e under test/. */
 // ts-jest, transpile-only (isolatedModules in tsconfig.jest.json): emits decorator metadata, which Nest's dependency injection
 // needs, and type-checking is `npm run check`'s job.
+// @nestjs/jwt 12 ships as ES modules only: Node (>= 20.19) requires them natively, Jest's module
+// system does not, so its files go through ts-jest too (allowJs), as CommonJS.
 const transform = {
   '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }],
+  '^.+/node_modules/@nestjs/jwt/.+\\.js$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }],
 };
 const common = {
   transform,
+  transformIgnorePatterns: ['/node_modules/(?!@nestjs/jwt/)'],
   testEnvironment: 'node',
   moduleNameMapper: { '^@auren/(.*)$': '<rootDir>/libs/$1/src' },
   rootDir: __dirname,

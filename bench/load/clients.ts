@@ -1,5 +1,5 @@
 /** Connecting many socket.io-clients from one load process, a bounded number at a time. */
-import * as jwt from 'jsonwebtoken';
+import { JwtService } from '@nestjs/jwt';
 import { io, type Socket } from 'socket.io-client';
 import type { LoadConfig } from '../lib/ipc';
 import { clientSpecs, type ClientSpec } from '../lib/workload';
@@ -10,13 +10,15 @@ import { countingParser, type Counters } from './counting-parser';
  * holds the `all` permission), the agent filter and the threshold; the bare rooms baseline reads
  * `bench_user` / `bench_all` instead of verifying a token; the bare broadcast baseline ignores it.
  */
+const jwt = new JwtService({});
+
 function authFor(spec: ClientSpec, tokens: Map<string, string>, secret: string) {
   let token = tokens.get(spec.userId);
   if (!token) {
     const claims = spec.seesAllUsers
       ? { sub: spec.userId, permissions: ['all'] }
       : { sub: spec.userId };
-    token = jwt.sign(claims, secret, { algorithm: 'HS256', expiresIn: '2h' });
+    token = jwt.sign(claims, { secret, algorithm: 'HS256', expiresIn: '2h' });
     tokens.set(spec.userId, token);
   }
   return {

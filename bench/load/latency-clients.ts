@@ -7,7 +7,7 @@
  * IPC: `connected`; `{cmd:'report', window:[first,last]}` → waits until every client has every
  * event of the window (5 s at most) → `clients-result`; `{cmd:'exit'}`.
  */
-import * as jwt from 'jsonwebtoken';
+import { JwtService } from '@nestjs/jwt';
 import { io, type Socket } from 'socket.io-client';
 import type { LatencyClientsConfig, LatencyClientsResult } from '../lib/ingest-ipc';
 import { percentile } from '../lib/ingest-ipc';
@@ -39,10 +39,10 @@ function connectOne(auth: object): Promise<Socket> {
 
 async function main(): Promise<void> {
   const token = config.jwtSecret
-    ? jwt.sign({ sub: 'bench-ops', permissions: ['all'] }, config.jwtSecret, {
-        algorithm: 'HS256',
-        expiresIn: '2h',
-      })
+    ? new JwtService({}).sign(
+        { sub: 'bench-ops', permissions: ['all'] },
+        { secret: config.jwtSecret, algorithm: 'HS256', expiresIn: '2h' },
+      )
     : undefined;
   const received: Received[] = [];
   const sockets: Socket[] = [];

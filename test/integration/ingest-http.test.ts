@@ -1,8 +1,8 @@
 import Redis from 'ioredis';
-import * as jwt from 'jsonwebtoken';
 import { postJson, RunningApp, startIngest, testConfig } from '../harness/apps';
 import { freePort } from '../harness/ports';
 import { RedisServer } from '../harness/redis';
+import { signHs } from '../harness/jwt';
 
 const event = (over: Record<string, unknown> = {}) => ({
   event_type: 'llm_call',
@@ -270,9 +270,7 @@ describe('Ingest credentials in production mode', () => {
   });
 
   it('writes the user a JWT is bound to, whatever the event says', async () => {
-    const token = jwt.sign({ sub: 'alice', exp: Math.floor(Date.now() / 1000) + 60 }, secret, {
-      algorithm: 'HS256',
-    });
+    const token = signHs({ sub: 'alice' }, secret);
     const reply = await post({ authorization: `Bearer ${token}` });
     expect(reply.status).toBe(202);
     const [[, fields]] = (await redis.xrange(key, '-', '+')) as [string, string[]][];
@@ -287,11 +285,7 @@ describe('Ingest credentials in production mode', () => {
   });
 
   it('refuses a JWT with a bad signature', async () => {
-    const token = jwt.sign(
-      { sub: 'alice', exp: Math.floor(Date.now() / 1000) + 60 },
-      'another-secret-another-secret-another',
-      { algorithm: 'HS256' },
-    );
+    const token = signHs({ sub: 'alice' }, 'another-secret-another-secret-another');
     expect((await post({ authorization: `Bearer ${token}` })).status).toBe(401);
   });
 });

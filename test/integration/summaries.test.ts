@@ -1,10 +1,10 @@
 import Redis from 'ioredis';
-import * as jwt from 'jsonwebtoken';
 import type { AurenConfig } from '@auren/config';
 import type { PerformanceSummaryMessage } from '@auren/contracts';
 import { postJson, RunningApp, startGateway, startIngest, testConfig } from '../harness/apps';
 import { connectClient, ConnectedClient } from '../harness/clients';
 import { waitFor } from '../harness/wait';
+import { signHs } from '../harness/jwt';
 
 /**
  * Summaries end to end: events posted through ingest, figures read back from `GET /v1/summary`
@@ -13,7 +13,7 @@ import { waitFor } from '../harness/wait';
  */
 
 const SECRET = 'summaries-secret-summaries-secret-0123456';
-const aliceToken = jwt.sign({ sub: 'alice' }, SECRET, { algorithm: 'HS256', expiresIn: 600 });
+const aliceToken = signHs({ sub: 'alice' }, SECRET);
 
 const run = `sum-${Date.now()}`;
 const id = (n: number) => `${run}-${n}`;

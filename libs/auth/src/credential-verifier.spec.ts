@@ -1,6 +1,6 @@
-import { createHmac, generateKeyPairSync } from 'node:crypto';
-import * as jwt from 'jsonwebtoken';
+import { createHmac } from 'node:crypto';
 import type { ApiKey, AurenConfig } from '@auren/config';
+import { signHs, signWithKey, testKey, type TestKey } from '../../../test/harness/jwt';
 import { CredentialVerifier } from './credential-verifier';
 import { AuthFailure, type AuthFailureCode, type AuthResult, type Principal } from './principal';
 
@@ -16,6 +16,8 @@ function verifier(
     jwtPublicKey?: string;
     jwtPublicAlgorithm?: 'RS256' | 'ES256';
     apiKeys?: ApiKey[];
+    issuer?: string[];
+    audience?: string[];
   } = {},
 ): CredentialVerifier {
   const config: Pick<AurenConfig, 'production' | 'auth'> = {
@@ -25,6 +27,9 @@ function verifier(
       jwtPublicKey: options.jwtPublicKey,
       jwtPublicAlgorithm: options.jwtPublicAlgorithm ?? 'RS256',
       apiKeys: options.apiKeys ?? API_KEYS,
+      jwtIssuer: options.issuer ?? [],
+      jwtAudience: options.audience ?? [],
+      jwtClockToleranceSeconds: 30,
     },
   };
   return new CredentialVerifier(config);
@@ -33,7 +38,7 @@ function verifier(
 const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
 
 function hsToken(claims: Record<string, unknown>, secret = SECRET): string {
-  return jwt.sign(claims, secret, { algorithm: 'HS256' });
+  return signHs(claims, secret, { exp: null });
 }
 
 function base64url(value: object): string {
@@ -253,56 +258,50 @@ describe(CredentialVerifier.name, () => {
     });
 
     describe('with a public key', () => {
-      const rsa = () =>
-        generateKeyPairSync('rsa', {
-          modulusLength: 2048,
-          publicKeyEncoding: { type: 'spki', format: 'pem' },
-          privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-        });
-      let keys: { publicKey: string; privateKey: string };
-      let otherKeys: { publicKey: string; privateKey: string };
+      let keys: TestKey;
+      let otherKeys: TestKey;
 
       beforeAll(() => {
-        keys = rsa();
-        otherKeys = rsa();
+        keys = testKey('k1');
+        otherKeys = testKey('k2');
       });
 
-      const rsToken = (privateKey: string) =>
-        jwt.sign({ sub: 'erin', exp: inAnHour() }, privateKey, { algorithm: 'RS256' });
+      const rsToken = (key: TestKey) =>
+        signWithKey({ sub: 'erin', exp: inAnHour() }, key, { kid: undefined });
 
       it('accepts an RS256 token when the public key is configured', () => {
         const sut = verifier({
           production: true,
           jwtSecret: undefined,
-          jwtPublicKey: keys.publicKey,
+          jwtPublicKey: keys.publicPem,
         });
 
-        expect(principal(sut.verifyHandshake(rsToken(keys.privateKey))).userId).toBe('erin');
+        expect(principal(sut.verifyHandshake(rsToken(keys))).userId).toBe('erin');
       });
 
       it('refuses an RS256 token signed by another key', () => {
         const sut = verifier({
           production: true,
           jwtSecret: undefined,
-          jwtPublicKey: keys.publicKey,
+          jwtPublicKey: keys.publicPem,
         });
 
-        expect(failure(sut.verifyHandshake(rsToken(otherKeys.privateKey)))).toBe('AUTH_FAILED');
+        expect(failure(sut.verifyHandshake(rsToken(otherKeys)))).toBe('AUTH_FAILED');
       });
 
       it('refuses an RS256 token when only an HS secret is configured', () => {
-        expect(failure(verifier().verifyHandshake(rsToken(keys.privateKey)))).toBe('AUTH_FAILED');
+        expect(failure(verifier().verifyHandshake(rsToken(keys)))).toBe('AUTH_FAILED');
       });
 
       it('refuses an HS256 token signed with the public key (algorithm confusion)', () => {
         const sut = verifier({
           production: true,
           jwtSecret: undefined,
-          jwtPublicKey: keys.publicKey,
+          jwtPublicKey: keys.publicPem,
         });
         const header = base64url({ alg: 'HS256', typ: 'JWT' });
         const payload = base64url({ sub: 'admin', permissions: ['all'], exp: inAnHour() });
-        const signature = createHmac('sha256', keys.publicKey)
+        const signature = createHmac('sha256', keys.publicPem)
           .update(`${header}.${payload}`)
           .digest('base64url');
 
@@ -310,6 +309,119 @@ describe(CredentialVerifier.name, () => {
           'AUTH_FAILED',
         );
       });
+    });
+  });
+
+  describe('issuer, audience and clock', () => {
+    const ISS = 'https://idp.example.com/';
+    const strict = () => verifier({ issuer: [ISS], audience: ['auren', 'other-api'] });
+    const now = () => Math.floor(Date.now() / 1000);
+
+    it('accepts a token with an accepted iss and one accepted aud', () => {
+      const token = signHs({ sub: 'alice' }, SECRET, { issuer: ISS, audience: 'other-api' });
+
+      expect(principal(strict().verifyHandshake(token)).userId).toBe('alice');
+    });
+
+    it.each([
+      ['a wrong iss', { issuer: 'https://evil.example.com/', audience: 'auren' }, /iss/],
+      ['no iss', { audience: 'auren' }, /iss/],
+      ['a wrong aud', { issuer: ISS, audience: 'someone-else' }, /aud/],
+      ['no aud', { issuer: ISS }, /aud/],
+    ])('refuses %s, naming the claim', (_name, options, claim) => {
+      const result = strict().verifyHandshake(signHs({ sub: 'alice' }, SECRET, options));
+
+      expect(failure(result)).toBe('AUTH_FAILED');
+      expect((sync(result) as AuthFailure).message).toMatch(claim);
+    });
+
+    it('accepts exp and iat within the 30 s tolerance, refuses them beyond it', () => {
+      const sut = verifier();
+      const token = (iat: number, exp: number) => signHs({ sub: 'alice' }, SECRET, { iat, exp });
+
+      expect(principal(sut.verifyHandshake(token(now() - 600, now() - 20))).userId).toBe('alice');
+      expect(failure(sut.verifyHandshake(token(now() - 600, now() - 45)))).toBe('TOKEN_EXPIRED');
+      expect(principal(sut.verifyHandshake(token(now() + 20, now() + 600))).userId).toBe('alice');
+      expect(failure(sut.verifyHandshake(token(now() + 120, now() + 600)))).toBe('AUTH_FAILED');
+    });
+  });
+
+  describe('with a JWKS', () => {
+    let k1: TestKey;
+    let ec: TestKey;
+    let unknown: TestKey;
+    const lookups: string[] = [];
+    const keyOf = (key: TestKey) => ({
+      kid: key.kid,
+      key: key.publicKey,
+      algorithms: [key.algorithm],
+    });
+    const withJwks = (answer: 'sync' | 'async') =>
+      new CredentialVerifier(
+        {
+          production: true,
+          auth: {
+            apiKeys: [],
+            jwtPublicAlgorithm: 'RS256',
+            jwtIssuer: [],
+            jwtAudience: [],
+            jwtClockToleranceSeconds: 30,
+          },
+        },
+        {
+          key: (kid) => {
+            lookups.push(kid);
+            const found = [k1, ec].find((k) => k.kid === kid);
+            const entry = found ? keyOf(found) : undefined;
+            return answer === 'sync' ? entry : Promise.resolve(entry);
+          },
+        },
+      );
+
+    beforeAll(() => {
+      k1 = testKey('rsa-1');
+      ec = testKey('ec-1', 'ES256');
+      unknown = testKey('rsa-unknown');
+    });
+
+    it('verifies RS256 and ES256 tokens with the key their kid names, synchronously when cached', () => {
+      const sut = withJwks('sync');
+
+      expect(principal(sut.verifyHandshake(signWithKey({ sub: 'erin' }, k1))).userId).toBe('erin');
+      expect(principal(sut.verifyIngest(`Bearer ${signWithKey({ sub: 'ed' }, ec)}`)).userId).toBe(
+        'ed',
+      );
+      expect(lookups.slice(-2)).toEqual(['rsa-1', 'ec-1']);
+    });
+
+    it('answers with a promise when the key has to be fetched', async () => {
+      const result = withJwks('async').verifyHandshake(signWithKey({ sub: 'erin' }, k1));
+
+      expect(result).toBeInstanceOf(Promise);
+      expect(await result).toMatchObject({ userId: 'erin', kind: 'jwt' });
+    });
+
+    it('refuses an unknown kid, a missing kid, another key under a known kid and a wrong alg', async () => {
+      const sut = withJwks('async');
+      const message = async (token: string) => {
+        const result = await sut.verifyHandshake(token);
+        return result instanceof AuthFailure ? result.message : 'accepted';
+      };
+
+      expect(await message(signWithKey({ sub: 'x' }, unknown))).toMatch(/kid "rsa-unknown"/);
+      expect(await message(signWithKey({ sub: 'x' }, k1, { kid: undefined }))).toMatch(/no kid/);
+      expect(await message(signWithKey({ sub: 'x' }, unknown, { kid: 'rsa-1' }))).toMatch(
+        /signature is invalid/,
+      );
+      expect(await message(signWithKey({ sub: 'x' }, { ...ec, kid: 'rsa-1' }))).toMatch(
+        /alg ES256 does not fit/,
+      );
+    });
+
+    it('refuses HS256 when no secret is configured (only the JWKS keys are accepted)', () => {
+      const token = signHs({ sub: 'admin' }, SECRET, { kid: 'rsa-1' });
+
+      expect(failure(withJwks('sync').verifyHandshake(token))).toBe('AUTH_FAILED');
     });
   });
 });

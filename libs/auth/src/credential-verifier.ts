@@ -1,9 +1,22 @@
-import { createHash } from 'node:crypto';
-import * as jwt from 'jsonwebtoken';
-import type { AurenConfig } from '@auren/config';
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { JwtService, type JwtVerifyOptions } from '@nestjs/jwt';
+import type { AsymmetricJwtAlgorithm, AurenConfig } from '@auren/config';
+import type { JwksKey, KeyLookup } from './jwks-key-store';
+import {
+  checkTimeClaims,
+  ClaimPolicy,
+  claimPolicy,
+  describeVerifyError,
+  isAsymmetricAlgorithm,
+  JwtAlgorithm,
+  jwtVerifyOptions,
+} from './jwt-options';
 import { ANONYMOUS_USER_ID, AuthFailure, AuthResult, Principal, TEST_USER_ID } from './principal';
 
 const MAX_TOKEN_LENGTH = 8192;
+
+/** Verify options carrying the key JwtService's key provider hands to jsonwebtoken. */
+type KeyedVerifyOptions = JwtVerifyOptions & { key: string | KeyObject };
 
 /** The id of an API key: the first 12 hex digits of its SHA-256 (never the key itself). */
 export function keyIdOf(key: string): string {
@@ -21,10 +34,27 @@ function isTestToken(token: string): boolean {
 export class CredentialVerifier {
   private readonly apiKeys: Map<string, string | undefined>;
   private readonly keyIds = new Map<string, string>();
+  private readonly policy: ClaimPolicy;
+  private readonly publicKey?: KeyObject;
+  private readonly jwt: JwtService;
 
-  constructor(private readonly config: Pick<AurenConfig, 'production' | 'auth'>) {
+  /**
+   * @param keyStore the identity provider's keys when `AUREN_JWT_JWKS_URL` is set (AuthModule
+   *   builds a JwksKeyStore); tokens with a `kid` are verified with them.
+   */
+  constructor(
+    private readonly config: Pick<AurenConfig, 'production' | 'auth'>,
+    private readonly keyStore?: KeyLookup,
+  ) {
     this.apiKeys = new Map(config.auth.apiKeys.map((k) => [k.key, k.userId]));
     for (const { key } of config.auth.apiKeys) this.keyIds.set(key, keyIdOf(key));
+    this.policy = claimPolicy(config);
+    if (config.auth.jwtPublicKey) this.publicKey = createPublicKey(config.auth.jwtPublicKey);
+    // The key of each verification comes with its options: a parsed KeyObject (JWKS, public
+    // key) is used as it is instead of being parsed again from PEM for every token.
+    this.jwt = new JwtService({
+      secretOrKeyProvider: (_type, _token, options) => (options as KeyedVerifyOptions).key,
+    });
   }
 
   /**
@@ -98,44 +128,91 @@ export class CredentialVerifier {
     };
   }
 
-  private verifyJwt(token: string): AuthResult {
+  private verifyJwt(token: string): AuthResult | Promise<AuthResult> {
     if (token.length > MAX_TOKEN_LENGTH) return new AuthFailure('AUTH_FAILED', 'token too long');
-    const decoded = jwt.decode(token, { complete: true });
-    if (!decoded || typeof decoded.payload === 'string') {
+    let decoded: unknown;
+    try {
+      decoded = this.jwt.decode(token, { complete: true });
+    } catch {
+      decoded = null;
+    }
+    const header = (decoded as { header?: { alg?: unknown; kid?: unknown } } | null)?.header;
+    const payload = (decoded as { payload?: unknown } | null)?.payload;
+    if (!header || typeof payload !== 'object' || payload === null) {
       return new AuthFailure(
         'AUTH_FAILED',
         'the token is not a valid JWT (nor, at ingest, a configured API key)',
       );
     }
-    const { jwtSecret, jwtPublicKey, jwtPublicAlgorithm } = this.config.auth;
-    let key: string | undefined;
-    let algorithm: jwt.Algorithm;
-    if (decoded.header.alg === 'HS256' && jwtSecret) {
-      key = jwtSecret;
-      algorithm = 'HS256';
-    } else if (decoded.header.alg === jwtPublicAlgorithm && jwtPublicKey) {
-      key = jwtPublicKey;
-      algorithm = jwtPublicAlgorithm;
-    } else {
+    const alg = header.alg;
+    if (alg === 'HS256' && this.config.auth.jwtSecret) {
+      return this.checkSignedToken(token, this.config.auth.jwtSecret, 'HS256');
+    }
+    if (!isAsymmetricAlgorithm(alg)) return this.algorithmRefused(alg);
+    if (this.keyStore && typeof header.kid === 'string' && header.kid) {
+      const kid = header.kid;
+      const found = this.keyStore.key(kid);
+      if (found instanceof Promise) {
+        return found.then((key) => this.checkWithJwksKey(token, alg, kid, key));
+      }
+      return this.checkWithJwksKey(token, alg, kid, found);
+    }
+    if (this.publicKey && alg === this.config.auth.jwtPublicAlgorithm) {
+      return this.checkSignedToken(token, this.publicKey, alg);
+    }
+    if (this.keyStore) {
       return new AuthFailure(
         'AUTH_FAILED',
-        `JWT algorithm ${String(decoded.header.alg)} is not accepted`,
+        'the token has no kid header, which names the key of the JWKS (AUREN_JWT_JWKS_URL) to verify it with',
       );
     }
-    let claims: jwt.JwtPayload;
+    return this.algorithmRefused(alg);
+  }
+
+  private checkWithJwksKey(
+    token: string,
+    alg: AsymmetricJwtAlgorithm,
+    kid: string,
+    found: JwksKey | undefined,
+  ): AuthResult {
+    if (!found) {
+      return new AuthFailure(
+        'AUTH_FAILED',
+        `the token kid "${kid.slice(0, 64)}" names no key of the JWKS (AUREN_JWT_JWKS_URL)`,
+      );
+    }
+    if (!found.algorithms.includes(alg)) {
+      return new AuthFailure(
+        'AUTH_FAILED',
+        `the token alg ${alg} does not fit its key ${kid.slice(0, 64)} (accepted: ${found.algorithms.join(', ')})`,
+      );
+    }
+    return this.checkSignedToken(token, found.key, alg);
+  }
+
+  private algorithmRefused(alg: unknown): AuthFailure {
+    const accepted = [
+      this.config.auth.jwtSecret ? 'HS256' : undefined,
+      this.publicKey ? this.config.auth.jwtPublicAlgorithm : undefined,
+      this.keyStore ? 'RS*/PS*/ES* with a kid of the JWKS' : undefined,
+    ].filter(Boolean);
+    return new AuthFailure(
+      'AUTH_FAILED',
+      `JWT algorithm ${String(alg).slice(0, 16)} is not accepted (accepted: ${accepted.join(', ') || 'none configured'})`,
+    );
+  }
+
+  /** Signature, iss, aud, exp, nbf (JwtService), then iat and the claims AUREN reads. */
+  private checkSignedToken(token: string, key: string | KeyObject, alg: JwtAlgorithm): AuthResult {
+    let claims: Record<string, unknown>;
     try {
-      claims = jwt.verify(token, key, { algorithms: [algorithm] }) as jwt.JwtPayload;
+      const options: KeyedVerifyOptions = { ...jwtVerifyOptions(this.policy, alg), key };
+      claims = this.jwt.verify<Record<string, unknown>>(token, options);
     } catch (error) {
-      if (error instanceof jwt.TokenExpiredError)
-        return new AuthFailure('TOKEN_EXPIRED', 'the token has expired');
-      return new AuthFailure('AUTH_FAILED', 'the token signature or claims are invalid');
+      return describeVerifyError(error, this.policy);
     }
-    if (this.config.production && typeof claims.exp !== 'number') {
-      return new AuthFailure(
-        'AUTH_FAILED',
-        'the token has no exp claim, which production mode requires',
-      );
-    }
+    const timeProblem = checkTimeClaims(claims, this.policy);
+    if (timeProblem) return timeProblem;
     const userId: unknown =
       typeof claims.sub === 'string' && claims.sub ? claims.sub : claims.user_id;
     if (typeof userId !== 'string' || userId.length === 0 || userId.length > 128) {

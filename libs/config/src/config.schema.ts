@@ -69,7 +69,22 @@ export const envSchema = z.object({
   AUREN_STREAM_RESET_CHECK_MS: positiveInt(1000),
   AUREN_JWT_SECRET: z.string().min(1).optional(),
   AUREN_JWT_PUBLIC_KEY: z.string().min(1).optional(),
-  AUREN_JWT_ALGORITHM: z.enum(['RS256', 'ES256']).default('RS256'),
+  AUREN_JWT_ALGORITHM: z
+    .enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'])
+    .default('RS256'),
+  AUREN_JWT_ISSUER: list,
+  AUREN_JWT_AUDIENCE: list,
+  AUREN_JWT_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(600).default(30),
+  AUREN_JWT_JWKS_URL: z
+    .string()
+    .url(
+      'must be the URL of a JSON Web Key Set, for example https://idp.example.com/.well-known/jwks.json',
+    )
+    .regex(/^https?:\/\//i, 'must be an http:// or https:// URL')
+    .optional(),
+  AUREN_JWT_JWKS_TIMEOUT_MS: positiveInt(5000),
+  AUREN_JWT_JWKS_CACHE_SECONDS: positiveInt(600),
+  AUREN_JWT_JWKS_COOLDOWN_SECONDS: positiveInt(30),
   AUREN_API_KEYS: list,
   AUREN_CORS_ORIGINS: list,
   AUREN_SUMMARY_INTERVAL_MS: positiveInt(30_000),

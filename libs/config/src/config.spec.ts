@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { ConfigError, DEVELOPMENT_JWT_SECRET, loadConfig } from './config';
 
 const GOOD_SECRET = 'a-production-secret-of-at-least-32-characters';
@@ -116,14 +117,73 @@ describe(loadConfig.name, () => {
       expect(configError({ NODE_ENV: 'production' }).message).toContain('AUREN_JWT_SECRET');
     });
 
-    it('accepts a public key instead of a secret', () => {
+    it('accepts a public key instead of a secret, also with its line breaks written as \\n', () => {
+      const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+        .publicKey.export({ type: 'spki', format: 'pem' })
+        .toString();
       const config = sut({
         NODE_ENV: 'production',
-        AUREN_JWT_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----...',
+        AUREN_JWT_PUBLIC_KEY: pem.replace(/\n/g, '\\n'),
+        AUREN_JWT_ALGORITHM: 'ES256',
       });
 
       expect(config.auth.jwtSecret).toBeUndefined();
-      expect(config.auth.jwtPublicAlgorithm).toBe('RS256');
+      expect(config.auth.jwtPublicKey).toBe(pem);
+      expect(config.auth.jwtPublicAlgorithm).toBe('ES256');
+    });
+
+    it('refuses a public key that is not a PEM public key', () => {
+      expect(
+        configError({ ...PROD, AUREN_JWT_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----...' }).message,
+      ).toContain('AUREN_JWT_PUBLIC_KEY: not a PEM public key');
+    });
+
+    it('accepts a JWKS URL instead of a secret, with the issuer and audience it then requires', () => {
+      const jwks = {
+        NODE_ENV: 'production',
+        AUREN_JWT_JWKS_URL: 'https://idp.example.com/.well-known/jwks.json',
+      };
+      const config = sut({
+        ...jwks,
+        AUREN_JWT_ISSUER: 'https://idp.example.com/',
+        AUREN_JWT_AUDIENCE: 'auren, auren-dashboard',
+      });
+
+      expect(config.auth).toMatchObject({
+        jwtSecret: undefined,
+        jwtIssuer: ['https://idp.example.com/'],
+        jwtAudience: ['auren', 'auren-dashboard'],
+        jwtClockToleranceSeconds: 30,
+        jwks: {
+          url: jwks.AUREN_JWT_JWKS_URL,
+          timeoutMs: 5000,
+          cacheSeconds: 600,
+          cooldownSeconds: 30,
+        },
+      });
+      const message = configError(jwks).message;
+      expect(message).toContain('AUREN_JWT_ISSUER: required in production');
+      expect(message).toContain('AUREN_JWT_AUDIENCE: required in production');
+    });
+
+    it('refuses a plain http JWKS URL unless it is on a loopback address', () => {
+      const env = { ...PROD, AUREN_JWT_ISSUER: 'i', AUREN_JWT_AUDIENCE: 'a' };
+
+      expect(
+        configError({ ...env, AUREN_JWT_JWKS_URL: 'http://idp.example.com/jwks' }).message,
+      ).toContain('AUREN_JWT_JWKS_URL: must be https://');
+      expect(sut({ ...env, AUREN_JWT_JWKS_URL: 'http://127.0.0.1:8080/jwks' }).auth.jwks?.url).toBe(
+        'http://127.0.0.1:8080/jwks',
+      );
+    });
+
+    it('refuses a clock tolerance above 10 minutes and a JWKS URL that is no URL', () => {
+      expect(configError({ ...PROD, AUREN_JWT_CLOCK_TOLERANCE_SECONDS: '601' }).message).toContain(
+        'AUREN_JWT_CLOCK_TOLERANCE_SECONDS',
+      );
+      expect(configError({ ...PROD, AUREN_JWT_JWKS_URL: 'jwks.json' }).message).toContain(
+        'AUREN_JWT_JWKS_URL',
+      );
     });
 
     it('refuses a secret shorter than 32 characters', () => {

@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto';
 import { ZodError } from 'zod';
 import { envSchema } from './config.schema';
 import { parseRateLimits, RateLimitConfig } from './rate-limit-config';
@@ -9,6 +10,19 @@ export type LogLevel = 'error' | 'warn' | 'log' | 'debug' | 'verbose';
 export interface ApiKey {
   key: string;
   userId?: string;
+}
+
+export type AsymmetricJwtAlgorithm =
+  'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512';
+
+export interface JwksConfig {
+  url: string;
+  /** A fetch that takes longer is abandoned (the cached keys stay in use). */
+  timeoutMs: number;
+  /** Cached keys are refreshed in the background after this long. */
+  cacheSeconds: number;
+  /** At most one fetch per this many seconds, however many unknown `kid`s arrive. */
+  cooldownSeconds: number;
 }
 
 export interface AurenConfig {
@@ -50,8 +64,16 @@ export interface AurenConfig {
   auth: {
     jwtSecret?: string;
     jwtPublicKey?: string;
-    jwtPublicAlgorithm: 'RS256' | 'ES256';
+    jwtPublicAlgorithm: AsymmetricJwtAlgorithm;
     apiKeys: ApiKey[];
+    /** Accepted `iss` values; empty: `iss` not checked. */
+    jwtIssuer: string[];
+    /** Accepted `aud` values (the token must name one); empty: `aud` not checked. */
+    jwtAudience: string[];
+    /** Leeway for `exp`, `nbf` and a future `iat`, in seconds. */
+    jwtClockToleranceSeconds: number;
+    /** RS/ES keys from an identity provider's JSON Web Key Set, looked up by `kid`. */
+    jwks?: JwksConfig;
   };
   corsOrigins: string[];
   summaryIntervalMs: number;
@@ -97,6 +119,16 @@ export class ConfigError extends Error {
   }
 }
 
+function isHttpsOrLoopback(url: string): boolean {
+  const { protocol, hostname } = new URL(url);
+  return (
+    protocol === 'https:' ||
+    hostname === 'localhost' ||
+    hostname === '[::1]' ||
+    /^127\.\d+\.\d+\.\d+$/.test(hostname)
+  );
+}
+
 function describe(error: ZodError): string[] {
   return error.issues.map((issue) => {
     const name = issue.path.join('.');
@@ -140,11 +172,40 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AurenConfig {
     if (colon < 0) return { key: entry };
     return { key: entry.slice(0, colon), userId: entry.slice(colon + 1) };
   });
-  if (production) {
-    if (!e.AUREN_JWT_SECRET && !e.AUREN_JWT_PUBLIC_KEY) {
+  // A PEM put in one line of an env file often carries its line breaks as "\n".
+  const jwtPublicKey = e.AUREN_JWT_PUBLIC_KEY?.replace(/\\n/g, '\n');
+  if (jwtPublicKey) {
+    try {
+      createPublicKey(jwtPublicKey);
+    } catch {
       problems.push(
-        'AUREN_JWT_SECRET: required in production (or set AUREN_JWT_PUBLIC_KEY); there is no default',
+        'AUREN_JWT_PUBLIC_KEY: not a PEM public key (-----BEGIN PUBLIC KEY----- ...; a certificate or private key does not fit)',
       );
+    }
+  }
+  if (production) {
+    if (!e.AUREN_JWT_SECRET && !e.AUREN_JWT_PUBLIC_KEY && !e.AUREN_JWT_JWKS_URL) {
+      problems.push(
+        'AUREN_JWT_SECRET: required in production (or set AUREN_JWT_PUBLIC_KEY or AUREN_JWT_JWKS_URL); there is no default',
+      );
+    }
+    if (e.AUREN_JWT_JWKS_URL) {
+      // An identity provider signs tokens for every application it serves with the same keys.
+      if (e.AUREN_JWT_ISSUER.length === 0) {
+        problems.push(
+          'AUREN_JWT_ISSUER: required in production with AUREN_JWT_JWKS_URL (the iss your identity provider puts in its tokens)',
+        );
+      }
+      if (e.AUREN_JWT_AUDIENCE.length === 0) {
+        problems.push(
+          'AUREN_JWT_AUDIENCE: required in production with AUREN_JWT_JWKS_URL, or tokens the identity provider issued for other applications would be accepted',
+        );
+      }
+      if (!isHttpsOrLoopback(e.AUREN_JWT_JWKS_URL)) {
+        problems.push(
+          'AUREN_JWT_JWKS_URL: must be https:// in production (http:// only on a loopback address)',
+        );
+      }
     }
     if (
       e.AUREN_JWT_SECRET === DEVELOPMENT_JWT_SECRET ||
@@ -211,9 +272,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AurenConfig {
     },
     auth: {
       jwtSecret: e.AUREN_JWT_SECRET ?? (production ? undefined : DEVELOPMENT_JWT_SECRET),
-      jwtPublicKey: e.AUREN_JWT_PUBLIC_KEY,
+      jwtPublicKey,
       jwtPublicAlgorithm: e.AUREN_JWT_ALGORITHM,
       apiKeys,
+      jwtIssuer: e.AUREN_JWT_ISSUER,
+      jwtAudience: e.AUREN_JWT_AUDIENCE,
+      jwtClockToleranceSeconds: e.AUREN_JWT_CLOCK_TOLERANCE_SECONDS,
+      jwks: e.AUREN_JWT_JWKS_URL
+        ? {
+            url: e.AUREN_JWT_JWKS_URL,
+            timeoutMs: e.AUREN_JWT_JWKS_TIMEOUT_MS,
+            cacheSeconds: e.AUREN_JWT_JWKS_CACHE_SECONDS,
+            cooldownSeconds: e.AUREN_JWT_JWKS_COOLDOWN_SECONDS,
+          }
+        : undefined,
     },
     corsOrigins: e.AUREN_CORS_ORIGINS,
     summaryIntervalMs: e.AUREN_SUMMARY_INTERVAL_MS,
