@@ -12,16 +12,30 @@ type Held = { level: LogLevel; message: unknown; params: unknown[] };
 export class StartupLogger extends ConsoleLogger {
   private held: Held[] | undefined = [];
   private readonly onExit = () => this.release();
+  private readonly timer: NodeJS.Timeout;
 
-  constructor() {
+  /**
+   * @param holdMs a start still going after this long (waiting for a backend, say) prints what it
+   *   held and logs as usual from then on: a slow start is never a silent one.
+   */
+  constructor(holdMs = 30_000) {
     super();
     process.once('exit', this.onExit);
+    this.timer = setTimeout(() => {
+      if (!this.held) return;
+      this.print('warn', `Still starting after ${holdMs / 1000} s; the start-up log so far:`, [
+        'Startup',
+      ]);
+      this.release();
+    }, holdMs);
+    this.timer.unref();
   }
 
   /** Prints what was held, and every later line as it comes. */
   release(): void {
     const held = this.held;
     this.held = undefined;
+    clearTimeout(this.timer);
     process.removeListener('exit', this.onExit);
     for (const { level, message, params } of held ?? []) this.print(level, message, params);
   }
