@@ -3,6 +3,7 @@ import { AuthModule } from '@auren/auth';
 import { AurenConfig, AurenConfigModule } from '@auren/config';
 import { HealthModule, MetricsModule } from '@auren/platform';
 import { EVENT_LOG, EventLog, StreamingModule, StreamingModuleOptions } from '@auren/streaming';
+import { ConnectionRegistry } from './connections/connection-registry';
 import { ConnectionsModule } from './connections/connections.module';
 import { DeliveryModule } from './delivery/delivery.module';
 import { StreamReaders } from './delivery/stream-readers';
@@ -21,13 +22,20 @@ export class GatewayModule {
         DeliveryModule,
         ConnectionsModule,
         HealthModule.forRoot({
-          imports: [DeliveryModule],
-          inject: [EVENT_LOG, StreamReaders],
-          useFactory: (log: EventLog, readers: StreamReaders) => async () => {
-            if (!readers.isConnected) throw new Error('not reading the stream');
-            // Hybrid: Kafka alone keeps delivery going while Redis (history) is away.
-            if (readers.all.length === 1) await log.ping();
-          },
+          imports: [DeliveryModule, ConnectionsModule],
+          inject: [EVENT_LOG, StreamReaders, ConnectionRegistry],
+          useFactory: (log: EventLog, readers: StreamReaders, registry: ConnectionRegistry) => ({
+            stream: async () => {
+              if (!readers.isConnected) throw new Error('not reading the stream');
+              // Hybrid: Kafka alone keeps delivery going while Redis (history) is away.
+              if (readers.all.length === 1) await log.ping();
+            },
+            // A pod at capacity or draining takes no new clients: out of the load balancer.
+            connections: () => {
+              const reason = registry.notAdmittingReason;
+              return reason ? Promise.reject(new Error(reason)) : Promise.resolve();
+            },
+          }),
         }),
       ],
       controllers: [PageController],

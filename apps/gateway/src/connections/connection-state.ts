@@ -29,9 +29,6 @@ export class ConnectionState implements Viewer {
   live = false;
   /** Set while the connection is left out of live emits because its queue is full. */
   slow: { after: string; recovering: boolean } | undefined = undefined;
-  /** Start (ms) and count of the current client-message rate window. */
-  windowStart = 0;
-  windowCount = 0;
 
   constructor(
     principal: Principal,

@@ -63,6 +63,10 @@ export class ConnectionsGateway
   afterInit(server: AurenServer): void {
     this.server = server;
     server.use(handshakeMiddleware(this.verifier, this.registry, this.metrics));
+    this.metrics.observeConnections({
+      sockets: () => server.sockets.sockets.size,
+      slots: () => this.registry.slots,
+    });
     this.delivery.attach(server);
     this.summaries.attach(server);
   }
@@ -82,7 +86,6 @@ export class ConnectionsGateway
 
   async handleConnection(socket: AurenSocket): Promise<void> {
     const state = socket.data.state;
-    this.metrics.connections.inc();
     this.delivery.watchQueue(socket);
     // One listener per connection for every client message (see dispatch).
     socket.onAny((event: string, ...args: unknown[]) => this.dispatch(socket, event, args));
@@ -95,11 +98,10 @@ export class ConnectionsGateway
     }
   }
 
+  /** The connection's slot is released by itself (see `Slot`), not here. */
   handleDisconnect(socket: AurenSocket): void {
     const state = socket.data.state;
     if (!state) return;
-    this.metrics.connections.dec();
-    this.registry.release(state.userId);
     if (state.live) this.delivery.untrackThreshold(state.threshold);
   }
 
@@ -294,18 +296,13 @@ export class ConnectionsGateway
     if (ack) void Promise.resolve(reply).then(ack);
   }
 
+  /** The budget is the user's, shared by all its connections on this pod (ConnectionRegistry). */
   private withinRate(socket: AurenSocket, state: ConnectionState, event: string): boolean {
-    const now = Date.now();
-    if (now - state.windowStart >= 60_000) {
-      state.windowStart = now;
-      state.windowCount = 0;
-    }
-    state.windowCount += 1;
-    if (state.windowCount <= this.config.clientMessagesPerMinute) return true;
+    if (this.registry.takeMessage(state.userId)) return true;
     this.fail(
       socket,
       'RATE_LIMITED',
-      `over ${this.config.clientMessagesPerMinute} messages a minute; "${event}" was dropped`,
+      `over ${this.config.clientMessagesPerMinute} messages a minute for this user (all its connections); "${event}" was dropped`,
     );
     return false;
   }

@@ -8,5 +8,6 @@ import { ConnectionsGateway } from './connections.gateway';
 @Module({
   imports: [DeliveryModule, SummariesModule],
   providers: [ConnectionsGateway, ConnectionRegistry],
+  exports: [ConnectionRegistry],
 })
 export class ConnectionsModule {}

@@ -1,10 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Registry } from 'prom-client';
 
+/** Read at each scrape, from the Socket.IO server and the connection registry. */
+export interface ConnectionCounts {
+  /** Connected Socket.IO sockets. */
+  sockets(): number;
+  /** Reserved connection slots. */
+  slots(): number;
+}
+
 @Injectable()
 export class GatewayMetrics {
-  readonly connections: Gauge;
   readonly connectionsRefused: Counter<'code'>;
+  readonly handshakesAbandoned: Counter;
   readonly eventsReceived: Counter;
   readonly eventsRouted: Counter;
   readonly deliveries: Counter;
@@ -22,11 +30,33 @@ export class GatewayMetrics {
   readonly replayed: Counter;
   readonly clientErrors: Counter<'code'>;
 
+  /** Set by the connections gateway once Socket.IO is up; zero before. */
+  private counts: ConnectionCounts = { sockets: () => 0, slots: () => 0 };
+
   constructor(registry: Registry) {
     const registers = [registry];
-    this.connections = new Gauge({
+    // Both read from the real state at scrape time (never counted up and down), so they cannot
+    // drift; at rest they are equal.
+    const counts = (): ConnectionCounts => this.counts;
+    new Gauge({
       name: 'auren_gateway_connections',
-      help: 'Open Socket.IO connections',
+      help: 'Connected Socket.IO sockets',
+      registers,
+      collect() {
+        this.set(counts().sockets());
+      },
+    });
+    new Gauge({
+      name: 'auren_gateway_connection_slots',
+      help: 'Reserved connection slots (AUREN_MAX_CONNECTIONS); equal to auren_gateway_connections at rest',
+      registers,
+      collect() {
+        this.set(counts().slots());
+      },
+    });
+    this.handshakesAbandoned = new Counter({
+      name: 'auren_gateway_handshakes_abandoned_total',
+      help: 'Handshakes whose transport closed before they could take a slot',
       registers,
     });
     this.connectionsRefused = new Counter({
@@ -113,5 +143,9 @@ export class GatewayMetrics {
       labelNames: ['code'],
       registers,
     });
+  }
+
+  observeConnections(counts: ConnectionCounts): void {
+    this.counts = counts;
   }
 }
