@@ -206,10 +206,10 @@ describe('Gateway connection slots', () => {
       const held = gate();
       const entered = jest.fn();
       const verify = verifier.verifyHandshake.bind(verifier);
-      jest.spyOn(verifier, 'verifyHandshake').mockImplementation(((token: unknown) => {
+      jest.spyOn(verifier, 'verifyHandshake').mockImplementation((token: unknown) => {
         entered();
         return held.opened.then(() => verify(token));
-      }) as unknown as typeof verifier.verifyHandshake);
+      });
       const before = (await counters()).abandoned;
 
       if (transport === 'polling') {
@@ -245,9 +245,7 @@ describe('Gateway connection slots', () => {
     ],
     ['rejects', () => Promise.reject(new Error('JWKS unreachable'))],
   ])('refuses with SERVER_AT_CAPACITY and holds nothing when the verifier %s', async (_, fail) => {
-    jest
-      .spyOn(verifier, 'verifyHandshake')
-      .mockImplementation(fail as unknown as typeof verifier.verifyHandshake);
+    jest.spyOn(verifier, 'verifyHandshake').mockImplementation(fail);
     const refused = await refusal(gateway.url, { token: tokenOf('frank') });
     expect(refused).toEqual({
       code: 'SERVER_AT_CAPACITY',
@@ -291,10 +289,10 @@ describe('Gateway connection slots', () => {
     const held = gate();
     const verify = verifier.verifyHandshake.bind(verifier);
     const entered = jest.fn();
-    jest.spyOn(verifier, 'verifyHandshake').mockImplementation(((token: unknown) => {
+    jest.spyOn(verifier, 'verifyHandshake').mockImplementation((token: unknown) => {
       entered();
       return held.opened.then(() => verify(token));
-    }) as unknown as typeof verifier.verifyHandshake);
+    });
     const session = await PollingSession.open(gateway.url);
     const pending = session.connect({ token: tokenOf('hal') });
     await waitFor(() => entered.mock.calls.length === 1, { what: 'the verifier to run' });
