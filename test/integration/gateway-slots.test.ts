@@ -1,4 +1,3 @@
-import * as jwt from 'jsonwebtoken';
 import { CredentialVerifier } from '@auren/auth';
 import type { ConnectErrorData } from '@auren/contracts';
 import { ConnectionRegistry, Slot } from '../../apps/gateway/src/connections/connection-registry';
@@ -12,14 +11,14 @@ import {
   RawWebSocket,
   type ConnectOutcome,
 } from '../harness/engine-io';
+import { signHs } from '../harness/jwt';
 import { readMetrics, sample } from '../harness/metrics';
 import { waitFor } from '../harness/wait';
 
 const SECRET = 'slots-secret-slots-secret-slots-0123456789';
 const PER_USER = 3;
 const PER_POD = 6;
-const tokenOf = (user: string) =>
-  jwt.sign({ sub: user }, SECRET, { algorithm: 'HS256', expiresIn: 600 });
+const tokenOf = (user: string) => signHs({ sub: user }, SECRET);
 
 /** A promise the test resolves by hand: holds a handshake inside the (async) verifier. */
 function gate(): { open: () => void; opened: Promise<void> } {
