@@ -14,6 +14,7 @@ export default tseslint.config(
       '.cache/**',
       '**/*.html',
       'clients/**',
+      'test/harness/schemathesis/.venv/**',
     ],
   },
   eslint.configs.recommended,

@@ -15,13 +15,12 @@ import { join } from 'node:path';
 /**
  * The Python side of the tests: clients/python (the SDK) and its virtualenv clients/python/.venv,
  * created on first use with the packages of clients/python/requirements-test.txt (CrewAI, pytest)
- * and reused while that file and the Python version stay the same.
+ * and reused while that file and the Python version stay the same; {@link ensureVenv} does the
+ * same for other tools (test/harness/schemathesis).
  */
 export const PYTHON_DIR = join(__dirname, '..', '..', 'clients', 'python');
 const VENV = join(PYTHON_DIR, '.venv');
 const REQUIREMENTS = join(PYTHON_DIR, 'requirements-test.txt');
-const STAMP = join(VENV, '.auren-requirements');
-const LOCK = join(PYTHON_DIR, '.venv.lock');
 export const VENV_PYTHON = join(VENV, 'bin', 'python');
 
 /** Environment that keeps CrewAI off the network and out of the user's home directory. */
@@ -71,25 +70,43 @@ function systemPython(): string {
   );
 }
 
-function wanted(python: string): string {
+/** A virtualenv the harness builds from a pinned requirements file and reuses while it holds. */
+export interface VenvSpec {
+  /** Directory of the venv (git-ignored). */
+  venv: string;
+  /** requirements.txt the venv is built from; a change rebuilds it. */
+  requirements: string;
+  /** Working directory of pip (and of the lock beside the venv). */
+  cwd: string;
+  /** What is being installed, for the progress line. */
+  what: string;
+}
+
+function wanted(spec: VenvSpec, python: string): string {
   const version = execFileSync(python, ['-c', 'import sys; print(sys.version)'], {
     encoding: 'utf8',
   });
-  return createHash('sha256').update(readFileSync(REQUIREMENTS)).update(version).digest('hex');
+  return createHash('sha256').update(readFileSync(spec.requirements)).update(version).digest('hex');
 }
 
-function current(): string | undefined {
+function venvPython(spec: VenvSpec): string {
+  return join(spec.venv, 'bin', 'python');
+}
+
+function current(spec: VenvSpec): string | undefined {
   try {
-    return existsSync(VENV_PYTHON) ? readFileSync(STAMP, 'utf8').trim() : undefined;
+    return existsSync(venvPython(spec))
+      ? readFileSync(join(spec.venv, '.auren-requirements'), 'utf8').trim()
+      : undefined;
   } catch {
     return undefined;
   }
 }
 
-function run(command: string, args: string[]): Promise<void> {
+function run(cwd: string, command: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
-      cwd: PYTHON_DIR,
+      cwd,
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     child.on('error', reject);
@@ -101,59 +118,65 @@ function run(command: string, args: string[]): Promise<void> {
   });
 }
 
-async function withLock<T>(work: () => Promise<T>): Promise<T> {
+async function withLock<T>(lock: string, work: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + 15 * 60_000;
   for (;;) {
     try {
-      mkdirSync(LOCK);
+      mkdirSync(lock);
       break;
     } catch {
       // A lock older than 15 minutes belongs to a run that died.
-      if (existsSync(LOCK) && Date.now() - statSync(LOCK).mtimeMs > 15 * 60_000)
-        rmSync(LOCK, { recursive: true, force: true });
+      if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 15 * 60_000)
+        rmSync(lock, { recursive: true, force: true });
       if (Date.now() > deadline)
-        throw new Error(`timed out waiting for ${LOCK}; remove it if no test run is active`);
+        throw new Error(`timed out waiting for ${lock}; remove it if no test run is active`);
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
   try {
     return await work();
   } finally {
-    rmSync(LOCK, { recursive: true, force: true });
+    rmSync(lock, { recursive: true, force: true });
   }
 }
 
-/** The venv's python, after creating or updating the venv when requirements-test.txt changed. */
-export async function ensurePythonVenv(): Promise<string> {
+/** The venv's python, after creating or updating the venv when its requirements changed. */
+export async function ensureVenv(spec: VenvSpec): Promise<string> {
   const python = systemPython();
-  const stamp = wanted(python);
-  if (current() === stamp) return VENV_PYTHON;
-  return withLock(async () => {
-    if (current() === stamp) return VENV_PYTHON; // another worker made it meanwhile
+  const stamp = wanted(spec, python);
+  const target = venvPython(spec);
+  if (current(spec) === stamp) return target;
+  return withLock(`${spec.venv}.lock`, async () => {
+    if (current(spec) === stamp) return target; // another worker made it meanwhile
     const started = Date.now();
     process.stderr.write(
-      `test harness: creating Python venv in ${VENV} and installing crewai (first run, ~1-2 min) ...\n`,
+      `test harness: creating Python venv in ${spec.venv} and installing ${spec.what} (first run, ~1-2 min) ...\n`,
     );
-    await run(python, ['-m', 'venv', '--clear', VENV]);
-    await run(VENV_PYTHON, [
+    await run(spec.cwd, python, ['-m', 'venv', '--clear', spec.venv]);
+    await run(spec.cwd, target, [
       '-m',
       'pip',
       'install',
       '--quiet',
       '--disable-pip-version-check',
       '-r',
-      REQUIREMENTS,
+      spec.requirements,
     ]).catch((error: Error) => {
       throw new Error(
-        `${error.message}: pip could not install ${REQUIREMENTS} (PyPI must be reachable; a proxy goes in PIP_INDEX_URL)`,
+        `${error.message}: pip could not install ${spec.requirements} (PyPI must be reachable; a proxy goes in PIP_INDEX_URL)`,
       );
     });
-    writeFileSync(STAMP, `${stamp}\n`);
+    writeFileSync(join(spec.venv, '.auren-requirements'), `${stamp}\n`);
     process.stderr.write(
       `test harness: Python venv ready in ${Math.round((Date.now() - started) / 1000)} s\n`,
     );
-    return VENV_PYTHON;
+    return target;
   });
+}
+
+/** The SDK's venv python (clients/python/.venv with requirements-test.txt: CrewAI, pytest). */
+export function ensurePythonVenv(): Promise<string> {
+  return ensureVenv({ venv: VENV, requirements: REQUIREMENTS, cwd: PYTHON_DIR, what: 'crewai' });
 }
 
 export interface PythonRun {

@@ -179,6 +179,33 @@ describe('HTTP errors that say what is wrong', () => {
     });
   });
 
+  describe('/docs-json', () => {
+    it("states what the validator enforces, and development mode's anonymous access", async () => {
+      const doc = (await (await fetch(`${ingest.url}/docs-json`)).json()) as {
+        paths: Record<string, Record<string, { security?: unknown; responses: object }>>;
+        components: {
+          schemas: Record<string, { properties: Record<string, Record<string, unknown>> }>;
+        };
+      };
+      const metrics = doc.components.schemas.PerformanceMetricsDto.properties;
+      const event = doc.components.schemas.AgentEventDto.properties;
+
+      expect(metrics.tokens_used).toMatchObject({ type: 'integer', minimum: 0, nullable: true });
+      expect(metrics.confidence_score).toMatchObject({ type: 'number', minimum: 0, maximum: 1 });
+      expect(event.timestamp).toMatchObject({ format: 'date-time', nullable: true });
+      expect(event.target_agent).toMatchObject({ nullable: true, required: ['id'] });
+      const kinds = event.event_type.anyOf as Array<{ enum?: string[]; pattern?: string }>;
+      expect(kinds[0].enum).not.toContain('custom.<name>');
+      expect(kinds[1].pattern).toBe('^custom\\.[A-Za-z0-9_.:-]{1,120}$');
+      for (const path of ['/v1/events', '/v1/events/batch', '/v1/traces']) {
+        expect(doc.paths[path].post.security).toEqual([{ bearer: [] }, {}]);
+        expect(Object.keys(doc.paths[path].post.responses)).toEqual(
+          expect.arrayContaining(['400', '401', '413', '415', '429', '503']),
+        );
+      }
+    });
+  });
+
   describe('OTLP/JSON on POST /v1/traces', () => {
     const traceId = () =>
       [...Array(32)].map(() => 'abcdef0123456789'[Math.floor(Math.random() * 16)]).join('');

@@ -12,7 +12,9 @@ import { IngestMetrics } from './events/ingest-metrics';
 import { connectGrpcIngest } from './grpc/grpc-ingest.server';
 import { checkRedisDurability } from './durability-check';
 import { IngestModule } from './ingest.module';
+import { IngestAuthGuard } from './credentials/ingest-auth.guard';
 import { useJsonBodyOnly } from './json-body';
+import { completeIngestDocument } from './openapi';
 import { registerOtlpBodyHandling } from './otlp/otlp-http';
 
 /**
@@ -51,7 +53,10 @@ export async function createIngestApp(
   // GET /v1/events and the like: 405 with Allow, not 404.
   answerMethodNotAllowed(app.getHttpAdapter().getInstance());
   // OTLP/HTTP on POST /v1/traces: protobuf, gzip and its own limits, on that route only.
-  registerOtlpBodyHandling(app.getHttpAdapter().getInstance());
+  const guard = app.get(IngestAuthGuard);
+  registerOtlpBodyHandling(app.getHttpAdapter().getInstance(), (request) =>
+    guard.authenticate(request),
+  );
   // POST /v1/events and /v1/events/batch skip Nest's router (docs/performance.md, P1).
   serveIngestRoutesDirectly(app);
   app.enableShutdownHooks();
@@ -68,6 +73,7 @@ export async function createIngestApp(
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key or JWT' })
       .build(),
   );
+  completeIngestDocument(document, { production: config.production });
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   return app;
 }

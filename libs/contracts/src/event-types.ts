@@ -26,7 +26,7 @@ export type EventType = KnownEventType | CustomEventType;
 
 export const CUSTOM_EVENT_PREFIX = 'custom.';
 /** `custom.` followed by 1..120 characters of letters, digits, `_`, `.`, `:` or `-`. */
-const CUSTOM_EVENT_PATTERN = /^custom\.[A-Za-z0-9_.:-]{1,120}$/;
+export const CUSTOM_EVENT_PATTERN = /^custom\.[A-Za-z0-9_.:-]{1,120}$/;
 
 const KNOWN = new Set<string>(KNOWN_EVENT_TYPES);
 

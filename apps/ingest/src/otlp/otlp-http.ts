@@ -33,18 +33,24 @@ export function mediaTypeOf(header: string | undefined): string {
  * `init()`/`listen()`), because it raises the OTLP route's decoded body limit in `onRoute`.
  *
  * - `onRoute`: the OTLP route's body limit becomes {@link OTLP_LIMITS.maxDecodedBytes}.
- * - `preParsing` (OTLP route only): refuses other media types and encodings with 415, holds the
+ * - `preParsing` (OTLP route only): checks the credential with `authenticate` (401 before any
+ *   415/413 about the body), refuses other media types and encodings with 415, holds the
  *   wire bytes to 1 MiB (413), inflates gzip with an output cap (413), hands the parsers the
  *   plain bytes.
  * - a parser for `application/x-protobuf` that gives the OTLP route the raw bytes (decoded by
  *   the controller, after the credential check) and answers 415 on every other route.
  */
-export function registerOtlpBodyHandling(fastify: FastifyInstance): void {
+export function registerOtlpBodyHandling(
+  fastify: FastifyInstance,
+  authenticate?: (request: FastifyRequest) => unknown,
+): void {
   fastify.addHook('onRoute', (route) => {
     if (route.url === OTLP_TRACES_PATH) route.bodyLimit = OTLP_LIMITS.maxDecodedBytes;
   });
   fastify.addHook('preParsing', async (request, _reply, payload) => {
     if (request.routeOptions.url !== OTLP_TRACES_PATH) return payload;
+    // Credentials first: a request without them is a 401 whatever its body (as on /v1/events).
+    if (authenticate) await authenticate(request);
     return readOtlpBody(request, payload);
   });
   fastify.addContentTypeParser(PROTOBUF_TYPE, { parseAs: 'buffer' }, (request, body, done) => {

@@ -30,6 +30,49 @@ export interface OtlpJsonResponse {
   partialSuccess?: { rejectedSpans: string; errorMessage: string };
 }
 
+/** The OTLP/JSON envelope ingest reads; null or absent lists are empty, spans are read one by one. */
+const OTLP_EXPORT_SCHEMA = {
+  type: 'object',
+  properties: {
+    resourceSpans: {
+      type: 'array',
+      nullable: true,
+      items: {
+        type: 'object',
+        properties: {
+          scopeSpans: {
+            type: 'array',
+            nullable: true,
+            items: {
+              type: 'object',
+              properties: {
+                spans: {
+                  type: 'array',
+                  nullable: true,
+                  items: { description: 'An OTLP/JSON Span' },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+};
+
+const OTLP_RESPONSE_SCHEMA = {
+  type: 'object',
+  properties: {
+    partialSuccess: {
+      type: 'object',
+      properties: {
+        rejectedSpans: { type: 'string', description: 'int64, written as a string' },
+        errorMessage: { type: 'string' },
+      },
+    },
+  },
+};
+
 /**
  * OTLP/HTTP trace receiver (CONTRACT §2, docs/otlp.md): any OpenTelemetry SDK exporter pointed
  * at `<ingest>/v1/traces`. The answer is encoded like the request; errors keep the contract's
@@ -51,12 +94,17 @@ export class OtlpController {
   @ApiConsumes(PROTOBUF_TYPE, JSON_TYPE)
   @ApiProduces(PROTOBUF_TYPE, JSON_TYPE)
   @ApiBody({
-    description: 'ExportTraceServiceRequest (protobuf or OTLP/JSON), optionally gzip',
-    schema: { type: 'object', properties: { resourceSpans: { type: 'array', items: {} } } },
+    description:
+      'ExportTraceServiceRequest (protobuf or OTLP/JSON), optionally gzip. A span that cannot be read or mapped is refused alone, in partialSuccess',
+    schema: OTLP_EXPORT_SCHEMA,
   })
   @ApiOkResponse({
     description:
       'ExportTraceServiceResponse; partialSuccess counts refused spans and says why, and names skipped ones',
+    content: {
+      [JSON_TYPE]: { schema: OTLP_RESPONSE_SCHEMA },
+      [PROTOBUF_TYPE]: { schema: { type: 'string', format: 'binary' } },
+    },
   })
   @ApiBadRequestResponse({ type: ErrorBodyDto, description: 'Body is not an OTLP export' })
   @ApiUnauthorizedResponse({ type: ErrorBodyDto, description: 'Missing or bad credential' })
