@@ -18,12 +18,21 @@ import { p3Fanout } from './scenarios/p3-fanout';
 import { p4Latency } from './scenarios/p4-latency';
 import { p5IdleMemory } from './scenarios/p5-idle-memory';
 import { p6Kafka } from './scenarios/p6-kafka';
+import { p7Fairness } from './scenarios/p7-fairness';
 
 /**
  * The scenarios, in the order a run measures them. Add new ones here (see docs/performance.md,
  * "Adding a scenario"); `--only` and the report pick them up.
  */
-const SCENARIOS: Scenario[] = [p1Ingest, p2IngestBatch, p3Fanout, p4Latency, p5IdleMemory, p6Kafka];
+const SCENARIOS: Scenario[] = [
+  p1Ingest,
+  p2IngestBatch,
+  p3Fanout,
+  p4Latency,
+  p5IdleMemory,
+  p6Kafka,
+  p7Fairness,
+];
 
 const USAGE = `Usage: npm run bench [-- options]
 

@@ -82,6 +82,8 @@ export interface LatencyClientsConfig {
   clients: number;
   /** HS256 secret for the AUREN clients' tokens; none for the bare server. */
   jwtSecret?: string;
+  /** The clients' user (JWT `sub`, seeing only that user's events); default: an `all` operator. */
+  userId?: string;
 }
 
 export interface LatencyClientsResult {
@@ -99,4 +101,26 @@ export function percentile(sorted: Float64Array | number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   const at = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[at];
+}
+
+export interface FloodSenderConfig {
+  url: string;
+  authorization: string;
+  /** Events per second offered (open loop), in batches of `eventsPerRequest`. */
+  rate: number;
+  eventsPerRequest: number;
+  seed: number;
+}
+
+export interface FloodSenderResult {
+  type: 'flood-result';
+  seconds: number;
+  /** Requests sent and answered, by status; events in 202 answers. */
+  requests: number;
+  statuses: Record<string, number>;
+  acceptedEvents: number;
+  /** Requests answered with a status other than 202 or 429, or not at all. */
+  errors: number;
+  errorSamples: string[];
+  connections: number;
 }

@@ -40,7 +40,7 @@ function connectOne(auth: object): Promise<Socket> {
 async function main(): Promise<void> {
   const token = config.jwtSecret
     ? new JwtService({}).sign(
-        { sub: 'bench-ops', permissions: ['all'] },
+        config.userId ? { sub: config.userId } : { sub: 'bench-ops', permissions: ['all'] },
         { secret: config.jwtSecret, algorithm: 'HS256', expiresIn: '2h' },
       )
     : undefined;

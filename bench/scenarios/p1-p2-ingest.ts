@@ -31,8 +31,23 @@ import {
   type IngestUnderTest,
 } from '../lib/servers';
 
-type Kind = 'auren' | 'bare';
-const LABEL: Record<Kind, string> = { auren: 'AUREN', bare: 'bare' };
+type Kind = 'auren' | 'limited' | 'bare';
+const LABEL: Record<Kind, string> = {
+  auren: 'AUREN',
+  limited: 'AUREN with rate limits',
+  bare: 'bare',
+};
+/**
+ * P1's third server: AUREN with its per-credential rate limits on, at a limit above what one
+ * ingest takes (nothing is refused), so that the figure is the limiter's cost alone: the lease
+ * check per request and a Redis script call per lease (5 % of the rate: one per 5,000 events).
+ */
+const LIMITER_ENV = {
+  AUREN_RATE_LIMIT_EVENTS_PER_SECOND: '100000',
+  AUREN_RATE_LIMIT_BURST: '100000',
+};
+/** Most the rate limiter may cost P1's throughput (limiter on ÷ off ≥ 95 %). */
+const LIMITER_GOAL = 0.95;
 /** Share of a core other processes may use during a measurement before it is taken again. */
 const DISTURBED = 0.25;
 
@@ -57,6 +72,8 @@ interface IngestRound {
   latencyMs: IngestLoadResult['latencyMs'];
   errors: number;
   errorSamples: string[];
+  /** Rate-limit script calls to Redis during the round (limiter on only). */
+  limiterCalls?: number;
   /** Whether the stream holds exactly the events answered 202. */
   streamChecked: boolean;
   streamAdded: number;
@@ -96,7 +113,9 @@ async function measure(
     inspect: context.profile,
   };
   const server: IngestUnderTest =
-    kind === 'auren' ? await startAurenIngest(options) : await startBareIngest(options);
+    kind === 'bare'
+      ? await startBareIngest(options)
+      : await startAurenIngest(kind === 'limited' ? { ...options, env: LIMITER_ENV } : options);
   const redis = new Redis(context.redisUrl, { maxRetriesPerRequest: 1 });
   let load: ManagedProcess | undefined;
   try {
@@ -156,6 +175,7 @@ async function measure(
       inspector.close();
     }
     const added = await entriesAdded(redis, streamKey);
+    const limiterCalls = kind === 'limited' ? await scrapeLimiterCalls(server.url) : undefined;
     const cpu: Record<string, number> = {};
     for (const [name, seconds] of Object.entries(result.cpu)) cpu[name] = seconds / result.seconds;
     return {
@@ -168,6 +188,7 @@ async function measure(
       latencyMs: result.latencyMs,
       errors: result.errors,
       errorSamples: result.errorSamples,
+      limiterCalls,
       streamChecked: added === result.acceptedEvents,
       streamAdded: added,
       acceptedEvents: result.acceptedEvents,
@@ -185,12 +206,23 @@ async function measure(
   }
 }
 
+/** `auren_ingest_rate_limit_redis_calls_total{outcome="ok"}` of an ingest, or undefined. */
+async function scrapeLimiterCalls(url: string): Promise<number | undefined> {
+  const text = await fetch(`${url}/metrics`)
+    .then((r) => r.text())
+    .catch(() => '');
+  const match = /auren_ingest_rate_limit_redis_calls_total\{outcome="ok"\} (\d+)/.exec(text);
+  return match ? Number(match[1]) : undefined;
+}
+
 function ingestScenario(
   id: 'P1' | 'P2',
   title: string,
   description: string,
   goal: number,
   settingsFor: (quick: boolean) => IngestSettings,
+  /** P1: also measure AUREN with its rate limits on and report on ÷ off. */
+  withLimiter = false,
 ): Scenario {
   return {
     id,
@@ -203,7 +235,8 @@ function ingestScenario(
       // One repeat at most, so that the full run stays within its 15 minutes.
       let retries = context.quick ? 0 : 1;
       for (let round = 1; round <= settings.rounds; round += 1) {
-        for (const kind of ['auren', 'bare'] as const) {
+        const kinds: Kind[] = withLimiter ? ['auren', 'limited', 'bare'] : ['auren', 'bare'];
+        for (const kind of kinds) {
           let figures = await measure(id, kind, round, settings, context);
           if (figures.cpu.other > DISTURBED && retries > 0) {
             retries -= 1;
@@ -273,6 +306,23 @@ function ingestScenario(
             `${id} ${LABEL[run.server]} round ${run.round}: the rest of the machine kept ${pct(run.cpu.other)} of a core busy during the measurement — a disturbed run.`,
           );
       }
+      const limiterRatios: number[] = [];
+      if (withLimiter) {
+        for (let round = 1; round <= settings.rounds; round += 1) {
+          const on = runs.find((r) => r.round === round && r.server === 'limited');
+          const off = runs.find((r) => r.round === round && r.server === 'auren');
+          if (on && off) limiterRatios.push(on.eventsPerSec / off.eventsPerSec);
+        }
+        const limiterRatio = median(limiterRatios);
+        const calls = mine('limited').map((r) => r.limiterCalls ?? Number.NaN);
+        const events = mine('limited').map((r) => r.acceptedEvents);
+        notes.unshift(
+          `${id}: rate limiter on ÷ off — ${pct(limiterRatio)} of the throughput (goal ≥ ${pct(LIMITER_GOAL)}: ${limiterRatio >= LIMITER_GOAL ? 'met' : 'NOT met'}; per round ${limiterRatios.map((r) => pct(r)).join(', ')}): ${fmt(med('limited', (r) => r.eventsPerSec))} ${settings.batch ? 'events/s' : 'POSTs/s'} with limits on (${fmt(
+            med('limited', (r) => r.serverUsPerEvent),
+            1,
+          )} µs server CPU per event) against ${fmt(med('auren', (r) => r.eventsPerSec))} off; ${calls.map((c, i) => `${fmt(c)} Redis calls for ${fmt(events[i])} events`).join(', ')} (AUREN_RATE_LIMIT_EVENTS_PER_SECOND=${LIMITER_ENV.AUREN_RATE_LIMIT_EVENTS_PER_SECOND}, above what one ingest takes, one credential).`,
+        );
+      }
       const checked = runs.every((r) => r.errors === 0 && r.streamChecked);
       return {
         id,
@@ -291,6 +341,7 @@ function ingestScenario(
         met: checked ? ratio >= goal : false,
         settings: {
           ingest: aurenIngestSettings(),
+          ...(withLimiter ? { rateLimitedIngest: LIMITER_ENV } : {}),
           ...settings,
           bodies: `agent events of bench/lib/workload.ts as sent (no received_at), each with a fresh event_id; ~${fmt(median(runs.map((r) => r.avgBodyBytes)))} bytes per body`,
           loadGenerator:
@@ -301,7 +352,7 @@ function ingestScenario(
             ? 'redis-server started by the bench, FLUSHDB after each round'
             : 'external',
         },
-        details: { rounds: runs, discarded, ratios },
+        details: { rounds: runs, discarded, ratios, ...(withLimiter ? { limiterRatios } : {}) },
         notes,
       };
     },
@@ -311,7 +362,7 @@ function ingestScenario(
 export const p1Ingest = ingestScenario(
   'P1',
   'Ingest, single-event POSTs',
-  'POST /v1/events answered 202 per second, one validated event per request, keep-alive, closed loop from its own process, Redis backend; baseline: a bare Node http server doing JSON.parse + auto-pipelined XADD. Goal ≥ 60 %.',
+  'POST /v1/events answered 202 per second, one validated event per request, keep-alive, closed loop from its own process, Redis backend; baseline: a bare Node http server doing JSON.parse + auto-pipelined XADD. Goal ≥ 60 %. Also measured: AUREN with its per-credential rate limits on (a limit nothing reaches); goal: on ÷ off ≥ 95 %.',
   0.6,
   (quick) => ({
     eventsPerRequest: 1,
@@ -321,6 +372,7 @@ export const p1Ingest = ingestScenario(
     seconds: quick ? 3 : 10,
     rounds: quick ? 1 : 3,
   }),
+  true,
 );
 
 export const p2IngestBatch = ingestScenario(
