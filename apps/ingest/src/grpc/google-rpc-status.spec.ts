@@ -1,4 +1,9 @@
-import { decodeRpcStatus, encodeRpcStatus, rpcStatusJson } from './google-rpc-status';
+import {
+  decodeRpcStatus,
+  encodeRpcStatus,
+  encodeRpcStatusWithin,
+  rpcStatusJson,
+} from './google-rpc-status';
 
 describe('google.rpc.Status', () => {
   it('encodes code, message and RetryInfo with the field numbers of googleapis', () => {
@@ -27,5 +32,39 @@ describe('google.rpc.Status', () => {
       message: 'slow down',
       details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '3s' }],
     });
+  });
+});
+
+describe('google.rpc.BadRequest details', () => {
+  const violations = [
+    {
+      field: 'events[1].source_agent.id',
+      description: 'source_agent.id must be 1..128 characters',
+    },
+    { field: 'event_type', description: 'event_type must be a string, not a number' },
+  ];
+
+  it('round-trips field violations beside RetryInfo', () => {
+    const sut = encodeRpcStatus({ code: 3, message: 'bad', fieldViolations: violations });
+
+    expect(sut.includes(Buffer.from('type.googleapis.com/google.rpc.BadRequest'))).toBe(true);
+    expect(decodeRpcStatus(sut)).toEqual({ code: 3, message: 'bad', fieldViolations: violations });
+  });
+
+  it('keeps the first violations that fit the trailer budget, then none', () => {
+    const many = Array.from({ length: 500 }, (_, i) => ({
+      field: `events[${i}].event_type`,
+      description: 'event_type is required',
+    }));
+
+    const kept = decodeRpcStatus(
+      encodeRpcStatusWithin({ code: 3, message: 'bad', fieldViolations: many }, 4096),
+    );
+    expect(kept.fieldViolations?.length).toBeGreaterThan(0);
+    expect(kept.fieldViolations?.length).toBeLessThan(500);
+    expect(kept.fieldViolations?.[0]).toEqual(many[0]);
+    expect(
+      encodeRpcStatusWithin({ code: 3, message: 'bad', fieldViolations: many }, 4096).length,
+    ).toBeLessThanOrEqual(4096);
   });
 });

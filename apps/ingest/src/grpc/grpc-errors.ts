@@ -2,7 +2,7 @@ import { Metadata, status } from '@grpc/grpc-js';
 import { FieldError, StructConversionError } from '@auren/contracts';
 import { ApiError, RejectReason } from '@auren/platform';
 import { RateLimitedError } from '../rate-limit/rate-limited.error';
-import { encodeRpcStatus } from './google-rpc-status';
+import { encodeRpcStatusWithin } from './google-rpc-status';
 
 /** What grpc-js sends for a failed call: status code, message and trailing metadata. */
 export interface GrpcError {
@@ -19,7 +19,11 @@ export interface GrpcError {
 export const GRPC_ERROR_DETAILS_KEY = 'auren-error-details';
 /** Trailing metadata key: seconds to wait before retrying an UNAVAILABLE or RESOURCE_EXHAUSTED call. */
 export const GRPC_RETRY_AFTER_KEY = 'retry-after';
-/** gRPC's rich error model: a serialized google.rpc.Status (here with RetryInfo). */
+/**
+ * gRPC's rich error model: a serialized google.rpc.Status on every error from the contract, with
+ * BadRequest field violations when fields are wrong and RetryInfo when a retry delay applies
+ * (Go `status.FromError(err).Details()`, Java `StatusProto.fromThrowable`).
+ */
 export const GRPC_STATUS_DETAILS_KEY = 'grpc-status-details-bin';
 
 // Trailers must stay well under the client's metadata limit (8 KiB by default in grpc-js).
@@ -76,18 +80,29 @@ export function fromApiError(error: ApiError, retryAfterSeconds: number): GrpcEr
     text = error.reason === 'validation' ? describeFieldErrors(details) : text;
     metadata.set(GRPC_ERROR_DETAILS_KEY, detailsJson(details));
   }
+  let retry: number | undefined;
   if (error instanceof RateLimitedError) {
     // Over the rate limit: when to retry as `retry-after` (like UNAVAILABLE), the IETF fields
     // as HTTP sends them, and google.rpc.RetryInfo for clients that read rich errors.
     for (const [name, value] of Object.entries(error.headers))
       metadata.set(name.toLowerCase(), value);
-    metadata.set(
-      GRPC_STATUS_DETAILS_KEY,
-      encodeRpcStatus({ code, message: text, retryAfterSeconds: error.retryAfterSeconds }),
-    );
+    retry = error.retryAfterSeconds;
   } else if (code === status.UNAVAILABLE) {
     metadata.set(GRPC_RETRY_AFTER_KEY, String(retryAfterSeconds));
+    retry = retryAfterSeconds;
   }
+  metadata.set(
+    GRPC_STATUS_DETAILS_KEY,
+    encodeRpcStatusWithin(
+      {
+        code,
+        message: text,
+        retryAfterSeconds: retry,
+        fieldViolations: details?.map((d) => ({ field: d.field, description: d.message })),
+      },
+      MAX_DETAILS_CHARS,
+    ),
+  );
   return { code, details: text, message: text, metadata, reason: error.reason };
 }
 
