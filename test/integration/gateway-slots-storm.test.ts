@@ -109,7 +109,6 @@ describe('Gateway connection slots under a storm of half-open handshakes', () =>
   }
 
   it(`leaves no slot behind after ${HANDSHAKES} handshakes cut at random moments`, async () => {
-    // eslint-disable-next-line no-console
     console.log(`gateway-slots-storm seed: ${seed} (replay with AUREN_TEST_SEED=${seed})`);
     let started = 0;
     let failedOnOurSide = 0;
@@ -133,7 +132,6 @@ describe('Gateway connection slots under a storm of half-open handshakes', () =>
       },
       { timeoutMs: 20_000, what: `0 sockets and 0 slots (registry: ${registry.slots})` },
     );
-    // eslint-disable-next-line no-console
     console.log(
       `storm: ${HANDSHAKES} handshakes, ${failedOnOurSide} cut with an error on the client side, ` +
         `${sample(atZero, 'auren_gateway_handshakes_abandoned_total') ?? 0} abandoned during verification`,
