@@ -186,10 +186,17 @@ def validate(event: Mapping[str, Any]) -> None:
         _check_agent(event["target_agent"], "target_agent")
     timestamp = event.get("timestamp")
     if timestamp is not None:
+        # The server takes RFC 3339 date-times: a time and an offset are required (docs/ingest.md).
+        text = str(timestamp)
         try:
-            datetime.fromisoformat(str(timestamp).replace("Z", "+00:00"))
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
         except ValueError:
-            raise InvalidEventError("timestamp", "must be an ISO-8601 date-time string") from None
+            parsed = None
+        if parsed is None or parsed.tzinfo is None or "T" not in text.upper():
+            raise InvalidEventError(
+                "timestamp",
+                "must be an RFC 3339 date-time string with an offset, such as 2025-01-24T10:30:00.000Z",
+            ) from None
     for key in ("payload", "metadata"):
         value = event.get(key)
         if value is None:
