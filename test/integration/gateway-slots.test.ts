@@ -13,11 +13,12 @@ import {
 } from '../harness/engine-io';
 import { signHs } from '../harness/jwt';
 import { readMetrics, sample } from '../harness/metrics';
-import { waitFor } from '../harness/wait';
+import { nextEvent, waitFor } from '../harness/wait';
 
 const SECRET = 'slots-secret-slots-secret-slots-0123456789';
 const PER_USER = 3;
 const PER_POD = 6;
+const MESSAGES_PER_MINUTE = 10;
 const tokenOf = (user: string) => signHs({ sub: user }, SECRET);
 
 /** A promise the test resolves by hand: holds a handshake inside the (async) verifier. */
@@ -84,6 +85,7 @@ describe('Gateway connection slots', () => {
       AUREN_JWT_SECRET: SECRET,
       AUREN_MAX_CONNECTIONS: String(PER_POD),
       AUREN_MAX_CONNECTIONS_PER_USER: String(PER_USER),
+      AUREN_CLIENT_MESSAGES_PER_MINUTE: String(MESSAGES_PER_MINUTE),
     });
     gateway = await startGateway(config);
     registry = gateway.app.get(ConnectionRegistry);
@@ -277,6 +279,28 @@ describe('Gateway connection slots', () => {
     await vanished.kill();
     await atRest(0);
     await userCanConnectFully('gina');
+  });
+
+  it('shares the client-message budget between all connections of a user, not other users', async () => {
+    const ping = async (client: ConnectedClient) =>
+      ((await client.socket.timeout(5000).emitWithAck('ping', {})) as { type: string }).type;
+    /** A message over the budget is dropped: no acknowledgement, an `error` event instead. */
+    const refused = async (client: ConnectedClient) => {
+      const error = nextEvent<{ code: string }>(client.socket, 'error');
+      client.socket.emit('ping', {});
+      return (await error).code;
+    };
+    const first = await connect('jo');
+    const second = await connect('jo', ['polling']);
+    const other = await connect('kim');
+    // Six on one connection and four on the other: the user's ten.
+    for (let i = 0; i < 6; i++) expect(await ping(first)).toBe('pong');
+    for (let i = 0; i < 4; i++) expect(await ping(second)).toBe('pong');
+    expect(await refused(second)).toBe('RATE_LIMITED');
+    expect(await refused(first)).toBe('RATE_LIMITED');
+    // Another user has its own budget.
+    for (let i = 0; i < MESSAGES_PER_MINUTE; i++) expect(await ping(other)).toBe('pong');
+    expect(await refused(other)).toBe('RATE_LIMITED');
   });
 
   // Last: the gateway stays drained.
