@@ -17,6 +17,16 @@ const list = z
 /** The values NODE_ENV accepts; anything else stops the start (exit 78). */
 export const NODE_ENVS = ['production', 'development', 'test'] as const;
 
+/** `https://dash.example.com`, `http://localhost:5173`: exactly what a browser sends as `Origin`. */
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Every environment variable AUREN reads (CONTRACT §6 and docs/configuration.md). Only this lib
  * touches `process.env`.
@@ -86,7 +96,15 @@ export const envSchema = z.object({
   AUREN_JWT_JWKS_CACHE_SECONDS: positiveInt(600),
   AUREN_JWT_JWKS_COOLDOWN_SECONDS: positiveInt(30),
   AUREN_API_KEYS: list,
-  AUREN_CORS_ORIGINS: list,
+  AUREN_CORS_ORIGINS: list.superRefine((origins, ctx) => {
+    for (const origin of origins) {
+      if (!isOrigin(origin))
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          message: `"${origin}" is not an origin: scheme://host[:port] in lower case, no path or trailing slash (e.g. https://dash.example.com)`,
+        });
+    }
+  }),
   AUREN_SUMMARY_INTERVAL_MS: positiveInt(30_000),
   AUREN_SUMMARY_WARMUP_EVENTS: z.coerce.number().int().min(0).default(100_000),
   AUREN_SUMMARY_MAX_ENTRIES: positiveInt(10_000),

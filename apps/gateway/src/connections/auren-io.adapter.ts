@@ -1,9 +1,11 @@
+import type { IncomingMessage } from 'node:http';
 import type { INestApplicationContext, WsMessageHandler } from '@nestjs/common';
 import { filter, type Observable } from 'rxjs';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import type { Server, ServerOptions, Socket } from 'socket.io';
 import { EVENT_LIMITS } from '@auren/contracts';
 import type { AurenConfig } from '@auren/config';
+import { originAllowed } from './origin-check';
 
 /**
  * Socket.IO server options from config: 1 MiB messages, pings that drop a silent client within
@@ -27,6 +29,16 @@ export class AurenIoAdapter extends IoAdapter {
       pingInterval: this.config.pingIntervalMs,
       pingTimeout: this.config.pingTimeoutMs,
       cors: { origin, credentials: true },
+      // The Origin allow-list (AUREN_CORS_ORIGINS): first request of a session, polling or WebSocket.
+      allowRequest: (
+        request: IncomingMessage,
+        callback: (error: string | null | undefined, allowed: boolean) => void,
+      ) => {
+        const header = request.headers.origin;
+        if (originAllowed(header, request.headers.host, this.config.corsOrigins))
+          return callback(null, true);
+        callback(`origin ${header} is not allowed (AUREN_CORS_ORIGINS)`, false);
+      },
     }) as Server;
     // Socket.IO memory guide: the handshake request is not needed after connection.
     server.engine.on('connection', (raw: { request: unknown }) => {
