@@ -9,6 +9,7 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { keyIdOf } from '@auren/auth';
+import { DEVELOPMENT_JWT_SECRET } from '@auren/config';
 import {
   AUREN_EVENTS_PROTO_PATH,
   AUREN_PROTO_LOADER_OPTIONS,
@@ -17,6 +18,7 @@ import {
 import { decodeRpcStatus } from '../../apps/ingest/src/grpc/google-rpc-status';
 import { grpcIngestPort } from '../../apps/ingest/src/grpc/grpc-ingest.server';
 import { postJson, RunningApp, startIngest, testConfig } from '../harness/apps';
+import { signHs } from '../harness/jwt';
 import { RedisServer } from '../harness/redis';
 import { waitFor } from '../harness/wait';
 
@@ -223,6 +225,31 @@ describe('Ingest rate limits (two ingest apps sharing them through a real Redis)
     expect(other.status).toBe(202);
     // Anonymous development traffic goes by client address, apart from every key.
     expect((await postJson(`${a.url}/v1/events`, event())).status).toBe(202);
+  });
+
+  it('limits a JWT by its subject, apart from other subjects', async () => {
+    const token = (sub: string) => ({
+      authorization: `Bearer ${signHs({ sub }, DEVELOPMENT_JWT_SECRET)}`,
+    });
+    const carol = token(`rl-carol-${process.pid}`);
+    const full = await postJson(
+      `${a.url}/v1/events/batch`,
+      { events: batch(1000, 'carol') },
+      carol,
+    );
+    expect(full.status).toBe(202);
+    const over = await postJson(`${b.url}/v1/events`, event(), carol);
+    expect(over.status).toBe(429);
+    expect(over.body.message).toMatch(
+      new RegExp(`^rate limit of sub:rl-carol-${process.pid} exceeded`),
+    );
+    // The same subject in a new token is the same credential; another subject is not.
+    expect(
+      (await postJson(`${a.url}/v1/events`, event(), token(`rl-carol-${process.pid}`))).status,
+    ).toBe(429);
+    expect(
+      (await postJson(`${a.url}/v1/events`, event(), token(`rl-dave-${process.pid}`))).status,
+    ).toBe(202);
   });
 
   describe('on the other doors, once a credential has used its burst', () => {
