@@ -43,7 +43,7 @@ describe(RateLimiter.name, () => {
     expect(sut.take(key('a'), undefined, 1)).toBeUndefined();
     let refusal: unknown;
     try {
-      sut.take(key('a'), undefined, 3);
+      void sut.take(key('a'), undefined, 3);
     } catch (error) {
       refusal = error;
     }
