@@ -13,7 +13,8 @@ export interface LatencyWindow {
   cpu: Record<string, number>;
 }
 
-function result<T>(type: string) {
+/** An IPC accept function: the message of `type`; an `error` message throws. */
+export function result<T>(type: string) {
   return (message: unknown): T | undefined => {
     const m = message as { type?: string; message?: string };
     if (m?.type === 'error') throw new Error(m.message);

@@ -166,6 +166,13 @@ export class ManagedProcess {
     return ended;
   }
 
+  /** Asks a load process to exit (IPC `exit`), and stops it when it has not within `graceMs`. */
+  async exitOrStop(graceMs: number): Promise<void> {
+    if (this.exited) return;
+    this.send({ cmd: 'exit' });
+    if (!(await this.waitExit(graceMs))) await this.stop();
+  }
+
   /** SIGTERM, then SIGKILL after `graceMs`. */
   async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 5000): Promise<void> {
     if (this.exit) return;

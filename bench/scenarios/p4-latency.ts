@@ -10,12 +10,20 @@
  * (bench/load/latency-clients.ts, another process) subtract it from theirs on arrival.
  */
 import { randomBytes } from 'node:crypto';
-import Redis from 'ioredis';
-import type { LatencyClientsConfig, LatencyClientsResult } from '../lib/ingest-ipc';
-import type { LatencySenderConfig, LatencySenderResult } from '../lib/ingest-ipc';
+import type { LatencyClientsConfig } from '../lib/ingest-ipc';
 import { isLoadMessage } from '../lib/ipc';
+import {
+  dropStream,
+  latencyClients,
+  latencyFigures,
+  latencySender,
+  latencySettings,
+  stopLoads,
+  type LatencyFigures,
+  type LatencySettings,
+} from '../lib/latency-round';
 import { measureLatencyWindow } from '../lib/latency-window';
-import { ManagedProcess } from '../lib/processes';
+import type { ManagedProcess } from '../lib/processes';
 import { fmt, median, pct, type Scenario, type ScenarioContext } from '../lib/scenario';
 import {
   aurenIngestSettings,
@@ -33,27 +41,10 @@ const LABEL: Record<Kind, string> = { auren: 'AUREN', bare: 'bare' };
 const P50_GOAL_MS = 3;
 const P99_GOAL_RATIO = 1.5;
 
-interface LatencySettings {
-  rate: number;
-  clients: number;
-  warmupSeconds: number;
-  seconds: number;
-  rounds: number;
-}
-
-interface LatencyRound {
+/** `cpu`: ingest, gateway, redis, sender, clients and `other`. */
+interface LatencyRound extends LatencyFigures {
   server: Kind;
   round: number;
-  latencyMs: LatencyClientsResult['latencyMs'];
-  samples: number;
-  sender: Omit<LatencySenderResult, 'type'>;
-  clients: Omit<LatencyClientsResult, 'type' | 'latencyMs'>;
-  /**
-   * Fractions of one core over warm-up and measurement: ingest, gateway, redis, sender, clients,
-   * and `other`: the rest of the machine.
-   */
-  cpu: Record<string, number>;
-  checked: boolean;
   discarded?: boolean;
 }
 
@@ -88,25 +79,11 @@ async function measure(
       clients: settings.clients,
       jwtSecret: kind === 'auren' ? context.jwtSecret : undefined,
     };
-    const clients = ManagedProcess.tsx('P4 clients', 'bench/load/latency-clients.ts', {
-      ipc: true,
-      env: { BENCH_LOAD_CONFIG: JSON.stringify(clientsConfig) },
-    });
+    const clients = latencyClients('P4', clientsConfig);
     loads.push(clients);
     await clients.message(isLoadMessage('connected'), 60_000);
 
-    const senderConfig: LatencySenderConfig = {
-      url: ingest.url,
-      authorization: ingest.authorization,
-      rate: settings.rate,
-      warmupMs: settings.warmupSeconds * 1000,
-      measureMs: settings.seconds * 1000,
-      seed: 4000 + round,
-    };
-    const sender = ManagedProcess.tsx('P4 sender', 'bench/load/latency-sender.ts', {
-      ipc: true,
-      env: { BENCH_LOAD_CONFIG: JSON.stringify(senderConfig) },
-    });
+    const sender = latencySender('P4', ingest, settings, 4000 + round);
     loads.push(sender);
     await sender.message(isLoadMessage('connected'), 30_000);
     context.log(
@@ -120,39 +97,17 @@ async function measure(
       clients: clients.pid,
       ...(context.redisPid ? { redis: context.redisPid } : {}),
     };
-    const { sent, got, cpu } = await measureLatencyWindow(
+    const window = await measureLatencyWindow(
       sender,
       clients,
       pids,
       settings.warmupSeconds + settings.seconds,
     );
-    const { type: _s, ...senderFigures } = sent;
-    const { type: _c, latencyMs, ...clientFigures } = got;
-    const checked =
-      sent.errors === 0 && sent.accepted === sent.sent && got.missing === 0 && got.duplicates === 0;
-    return {
-      server: kind,
-      round,
-      latencyMs,
-      samples: got.samples,
-      sender: senderFigures,
-      clients: clientFigures,
-      cpu,
-      checked,
-    };
+    return { server: kind, round, ...latencyFigures(window) };
   } finally {
-    for (const load of loads) {
-      if (!load.exited) {
-        load.send({ cmd: 'exit' });
-        if (!(await load.waitExit(3000))) await load.stop();
-      }
-    }
+    await stopLoads(loads);
     for (const server of started.reverse()) await server.stop();
-    const redis = new Redis(context.redisUrl, { maxRetriesPerRequest: 1 });
-    await (context.redisPid ? redis.flushdb('ASYNC') : redis.unlink(streamKey)).catch(
-      () => undefined,
-    );
-    redis.disconnect();
+    await dropStream(context, streamKey);
   }
 }
 
@@ -162,14 +117,7 @@ export const p4Latency: Scenario = {
   description:
     'POST start → socket.io-client receive, single events paced at 500/s (open loop, own process), 20 stock clients (another process) seeing every event; AUREN ingest + gateway vs a bare Node ingest + a bare Socket.IO server on the same kind of Redis stream. Goal p50 ≤ 3 ms, p99 ≤ 1.5 × the baseline p99.',
   async run(context) {
-    const settings: LatencySettings = {
-      rate: 500,
-      clients: 20,
-      // Long enough for the JIT to have compiled the hot paths before the window opens.
-      warmupSeconds: context.quick ? 2.5 : 5,
-      seconds: context.quick ? 4 : 15,
-      rounds: context.quick ? 1 : 3,
-    };
+    const settings = latencySettings(context.quick);
     const runs: LatencyRound[] = [];
     const discarded: LatencyRound[] = [];
     // Tail latency is what other work on the machine disturbs most: a full run measures a

@@ -102,11 +102,6 @@ function clientsProcess(url: string, kind: ServerKind, count: number, jwtSecret:
   });
 }
 
-async function closeClients(load: ManagedProcess): Promise<void> {
-  load.send({ cmd: 'exit' });
-  if (!(await load.waitExit(5000))) await load.stop();
-}
-
 async function measure(
   kind: ServerKind,
   round: number,
@@ -125,7 +120,7 @@ async function measure(
   try {
     const warm = clientsProcess(server.url, kind, WARMUP_CLIENTS, context.jwtSecret);
     await warm.message(isLoadMessage('connected'), 60_000);
-    await closeClients(warm);
+    await warm.exitOrStop(5000);
     await waitFor(async () => (await server.connections()) === 0, {
       timeoutMs: 10_000,
       what: 'the warm-up connections to close',
@@ -169,7 +164,7 @@ async function measure(
       );
       return figures;
     } finally {
-      await closeClients(load);
+      await load.exitOrStop(5000);
     }
   } finally {
     inspector.close();

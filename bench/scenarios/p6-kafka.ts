@@ -29,11 +29,16 @@ import type {
   IngestLoadResult,
   IngestProgress,
   LatencyClientsConfig,
-  LatencyClientsResult,
-  LatencySenderConfig,
-  LatencySenderResult,
 } from '../lib/ingest-ipc';
 import { isLoadMessage } from '../lib/ipc';
+import {
+  latencyClients,
+  latencyFigures,
+  latencySender,
+  stopLoads,
+  type LatencyFigures,
+  type LatencySettings,
+} from '../lib/latency-round';
 import { measureLatencyWindow } from '../lib/latency-window';
 import { ManagedProcess } from '../lib/processes';
 import {
@@ -65,14 +70,6 @@ interface IngestShape {
   shape: Shape;
   eventsPerRequest: number;
   connections: number;
-  warmupSeconds: number;
-  seconds: number;
-  rounds: number;
-}
-
-interface LatencySettings {
-  rate: number;
-  clients: number;
   warmupSeconds: number;
   seconds: number;
   rounds: number;
@@ -110,16 +107,9 @@ interface IngestRound {
   profile?: string;
 }
 
-interface LatencyRound {
+interface LatencyRound extends LatencyFigures {
   backend: Backend;
   round: number;
-  latencyMs: LatencyClientsResult['latencyMs'];
-  samples: number;
-  sender: Omit<LatencySenderResult, 'type'>;
-  clients: Omit<LatencyClientsResult, 'type' | 'latencyMs'>;
-  /** Fractions of one core over warm-up and measurement. */
-  cpu: Record<string, number>;
-  checked: boolean;
 }
 
 /** What the Kafka rounds share: the broker and an admin client of it. */
@@ -341,10 +331,7 @@ async function measureIngest(
       profile,
     };
   } finally {
-    if (load && !load.exited) {
-      load.send({ cmd: 'exit' });
-      if (!(await load.waitExit(3000))) await load.stop();
-    }
+    await load?.exitOrStop(3000);
     await server.stop();
     await cleanUp(backend, where, kafka, context);
   }
@@ -385,23 +372,9 @@ async function measureLatency(
       clients: settings.clients,
       jwtSecret: context.jwtSecret,
     };
-    const clients = ManagedProcess.tsx('P6 clients', 'bench/load/latency-clients.ts', {
-      ipc: true,
-      env: { BENCH_LOAD_CONFIG: JSON.stringify(clientsConfig) },
-    });
+    const clients = latencyClients('P6', clientsConfig);
     loads.push(clients);
-    const senderConfig: LatencySenderConfig = {
-      url: ingest.url,
-      authorization: ingest.authorization,
-      rate: settings.rate,
-      warmupMs: settings.warmupSeconds * 1000,
-      measureMs: settings.seconds * 1000,
-      seed: 6500 + round,
-    };
-    const sender = ManagedProcess.tsx('P6 sender', 'bench/load/latency-sender.ts', {
-      ipc: true,
-      env: { BENCH_LOAD_CONFIG: JSON.stringify(senderConfig) },
-    });
+    const sender = latencySender('P6', ingest, settings, 6500 + round);
     loads.push(sender);
     await Promise.all([
       clients.message(isLoadMessage('connected'), 60_000),
@@ -418,35 +391,15 @@ async function measureLatency(
       clients: clients.pid,
       ...watched(context, kafka),
     };
-    const { sent, got, cpu } = await measureLatencyWindow(
+    const window = await measureLatencyWindow(
       sender,
       clients,
       pids,
       settings.warmupSeconds + settings.seconds,
     );
-    const { type: _s, ...senderFigures } = sent;
-    const { type: _c, latencyMs, ...clientFigures } = got;
-    return {
-      backend,
-      round,
-      latencyMs,
-      samples: got.samples,
-      sender: senderFigures,
-      clients: clientFigures,
-      cpu,
-      checked:
-        sent.errors === 0 &&
-        sent.accepted === sent.sent &&
-        got.missing === 0 &&
-        got.duplicates === 0,
-    };
+    return { backend, round, ...latencyFigures(window) };
   } finally {
-    for (const load of loads) {
-      if (!load.exited) {
-        load.send({ cmd: 'exit' });
-        if (!(await load.waitExit(3000))) await load.stop();
-      }
-    }
+    await stopLoads(loads);
     for (const server of started.reverse()) await server.stop();
     await cleanUp(backend, where, kafka, context);
   }

@@ -12,18 +12,20 @@
  * rest are answered 429 before validation. Both windows of a round run on the same servers.
  */
 import { randomBytes } from 'node:crypto';
-import Redis from 'ioredis';
 import { keyIdOf } from '@auren/auth';
-import type {
-  FloodSenderConfig,
-  FloodSenderResult,
-  LatencyClientsConfig,
-  LatencyClientsResult,
-  LatencySenderConfig,
-  LatencySenderResult,
-} from '../lib/ingest-ipc';
+import type { FloodSenderConfig, FloodSenderResult, LatencyClientsConfig } from '../lib/ingest-ipc';
 import { isLoadMessage } from '../lib/ipc';
-import { measureLatencyWindow } from '../lib/latency-window';
+import {
+  dropStream,
+  latencyClients,
+  latencyFigures,
+  latencySender,
+  latencySettings,
+  stopLoads,
+  type LatencyFigures,
+  type LatencySettings,
+} from '../lib/latency-round';
+import { measureLatencyWindow, result } from '../lib/latency-window';
 import { ManagedProcess } from '../lib/processes';
 import { fmt, median, pct, type Scenario, type ScenarioContext } from '../lib/scenario';
 import {
@@ -45,31 +47,17 @@ const FLOOD_BATCH = 100;
 /** Everyone's limit: the production defaults. */
 const LIMIT_ENV = { AUREN_RATE_LIMIT_EVENTS_PER_SECOND: '1000', AUREN_RATE_LIMIT_BURST: '20000' };
 
-interface FairnessSettings {
-  rate: number;
-  clients: number;
-  warmupSeconds: number;
-  seconds: number;
-  rounds: number;
-}
-
-interface FairnessRound {
+interface FairnessRound extends LatencyFigures {
   kind: Kind;
   round: number;
-  latencyMs: LatencyClientsResult['latencyMs'];
-  samples: number;
-  sender: Omit<LatencySenderResult, 'type'>;
-  clients: Omit<LatencyClientsResult, 'type' | 'latencyMs'>;
   flood?: Omit<FloodSenderResult, 'type'>;
-  cpu: Record<string, number>;
-  checked: boolean;
 }
 
 /** Victim sender and clients (and the flooder for `flood`) for one window on running servers. */
 async function phase(
   kind: Kind,
   round: number,
-  settings: FairnessSettings,
+  settings: LatencySettings,
   servers: {
     ingest: IngestUnderTest;
     gateway: ServerUnderTest;
@@ -88,25 +76,16 @@ async function phase(
       jwtSecret: context.jwtSecret,
       userId: VICTIM_USER,
     };
-    const clients = ManagedProcess.tsx('P7 clients', 'bench/load/latency-clients.ts', {
-      ipc: true,
-      env: { BENCH_LOAD_CONFIG: JSON.stringify(clientsConfig) },
-    });
+    const clients = latencyClients('P7', clientsConfig);
     loads.push(clients);
     await clients.message(isLoadMessage('connected'), 60_000);
 
-    const senderConfig: LatencySenderConfig = {
-      url: ingest.url,
-      authorization: `Bearer ${victimKey}`,
-      rate: settings.rate,
-      warmupMs: settings.warmupSeconds * 1000,
-      measureMs: settings.seconds * 1000,
-      seed: 7000 + round * 2 + (kind === 'flood' ? 1 : 0),
-    };
-    const sender = ManagedProcess.tsx('P7 sender', 'bench/load/latency-sender.ts', {
-      ipc: true,
-      env: { BENCH_LOAD_CONFIG: JSON.stringify(senderConfig) },
-    });
+    const sender = latencySender(
+      'P7',
+      { url: ingest.url, authorization: `Bearer ${victimKey}` },
+      settings,
+      7000 + round * 2 + (kind === 'flood' ? 1 : 0),
+    );
     loads.push(sender);
     await sender.message(isLoadMessage('connected'), 30_000);
 
@@ -140,7 +119,7 @@ async function phase(
       ...(flooder ? { flooder: flooder.pid } : {}),
       ...(context.redisPid ? { redis: context.redisPid } : {}),
     };
-    const { sent, got, cpu } = await measureLatencyWindow(
+    const window = await measureLatencyWindow(
       sender,
       clients,
       pids,
@@ -149,14 +128,9 @@ async function phase(
     let flood: FloodSenderResult | undefined;
     if (flooder) {
       flooder.send({ cmd: 'stop' });
-      flood = await flooder.message((message) => {
-        const m = message as { type?: string; message?: string };
-        if (m?.type === 'error') throw new Error(m.message);
-        return m?.type === 'flood-result' ? (message as FloodSenderResult) : undefined;
-      }, 30_000);
+      flood = await flooder.message(result<FloodSenderResult>('flood-result'), 30_000);
     }
-    const { type: _s, ...senderFigures } = sent;
-    const { type: _c, latencyMs, ...clientFigures } = got;
+    const { cpu, checked, ...figures } = latencyFigures(window);
     const floodFigures = flood ? (({ type: _f, ...rest }) => rest)(flood) : undefined;
     // The victim is never refused and its clients get every event once; the flooder gets 429s,
     // no other error, and no more into the stream than its limit allows (rate × time + burst).
@@ -165,30 +139,9 @@ async function phase(
       (flood.errors === 0 &&
         (flood.statuses['429'] ?? 0) > 0 &&
         flood.acceptedEvents <= FLOOD_LIMIT * (flood.seconds + 1) + 1000);
-    const checked =
-      sent.errors === 0 &&
-      sent.accepted === sent.sent &&
-      got.missing === 0 &&
-      got.duplicates === 0 &&
-      floodChecked;
-    return {
-      kind,
-      round,
-      latencyMs,
-      samples: got.samples,
-      sender: senderFigures,
-      clients: clientFigures,
-      flood: floodFigures,
-      cpu,
-      checked,
-    };
+    return { kind, round, ...figures, flood: floodFigures, cpu, checked: checked && floodChecked };
   } finally {
-    for (const load of loads) {
-      if (!load.exited) {
-        load.send({ cmd: 'exit' });
-        if (!(await load.waitExit(3000))) await load.stop();
-      }
-    }
+    await stopLoads(loads);
   }
 }
 
@@ -198,7 +151,7 @@ async function phase(
  */
 async function measure(
   round: number,
-  settings: FairnessSettings,
+  settings: LatencySettings,
   context: ScenarioContext,
 ): Promise<FairnessRound[]> {
   const streamKey = `bench:p7:${Date.now()}`;
@@ -232,11 +185,7 @@ async function measure(
     return results;
   } finally {
     for (const server of started.reverse()) await server.stop();
-    const redis = new Redis(context.redisUrl, { maxRetriesPerRequest: 1 });
-    await (context.redisPid ? redis.flushdb('ASYNC') : redis.unlink(streamKey)).catch(
-      () => undefined,
-    );
-    redis.disconnect();
+    await dropStream(context, streamKey);
   }
 }
 
@@ -246,13 +195,7 @@ export const p7Fairness: Scenario = {
   description:
     "One API key offers 10,000 events/s (100-event batches, open loop) against its limit of 1,000/s while another key sends 500 single events/s to 20 clients of its user; the victim's end-to-end p99 with the flood vs without it, AUREN ingest + gateway with per-credential rate limits on. Goal p99 with flood ≤ 1.5 × without.",
   async run(context) {
-    const settings: FairnessSettings = {
-      rate: 500,
-      clients: 20,
-      warmupSeconds: context.quick ? 2.5 : 5,
-      seconds: context.quick ? 4 : 15,
-      rounds: context.quick ? 1 : 3,
-    };
+    const settings = latencySettings(context.quick);
     const runs: FairnessRound[] = [];
     for (let round = 1; round <= settings.rounds; round += 1) {
       for (const r of await measure(round, settings, context)) {
