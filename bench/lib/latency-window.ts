@@ -1,5 +1,5 @@
 /**
- * One measured window of an end-to-end latency round (P4, and P6's latency part): starts the
+ * One measured window of an end-to-end latency round (P4, P6's latency part, P7): starts the
  * paced sender, waits for its result, reads every watched process's CPU over the window, then asks
  * the clients for their figures over the sender's window.
  */
