@@ -1,15 +1,16 @@
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import {
-  AUREN_EVENTS_PROTO_PATH,
-  AUREN_PROTO_LOADER_OPTIONS,
-  jsonEventToProto,
-  type StreamedEvent,
-} from '@auren/contracts';
+import { jsonEventToProto, type StreamedEvent } from '@auren/contracts';
 import { AurenClient, type AurenError } from '@auren/sdk';
 import { AppProcess, postJson } from '../harness/apps';
 import { connectClient, type ConnectedClient } from '../harness/clients';
+import {
+  bearerMetadata,
+  connectIngestGrpc,
+  type EventIngestClient,
+  type GrpcReply,
+  unaryCall,
+} from '../harness/grpc';
 import { runOtelEmitter, type EmitterRun } from '../harness/otel';
 import { freePort } from '../harness/ports';
 import { ensurePythonVenv, PYTHON_DIR, runPython } from '../harness/python';
@@ -25,26 +26,6 @@ import { waitFor } from '../harness/wait';
  */
 
 type Json = Record<string, unknown>;
-type Callback = (error: grpc.ServiceError | null, reply?: Json) => void;
-interface EventIngestClient extends grpc.Client {
-  Publish(request: unknown, metadata: grpc.Metadata, callback: Callback): grpc.ClientUnaryCall;
-  PublishBatch(request: unknown, metadata: grpc.Metadata, callback: Callback): grpc.ClientUnaryCall;
-  PublishStream(metadata: grpc.Metadata, callback: Callback): grpc.ClientWritableStream<unknown>;
-}
-const { EventIngest } = (
-  grpc.loadPackageDefinition(
-    protoLoader.loadSync(AUREN_EVENTS_PROTO_PATH, AUREN_PROTO_LOADER_OPTIONS),
-  ) as unknown as {
-    auren: {
-      events: {
-        v1: {
-          EventIngest: new (address: string, creds: grpc.ChannelCredentials) => EventIngestClient;
-        };
-      };
-    };
-  }
-).auren.events.v1;
-
 /** The agents of each door: a door's client filters on exactly these. */
 const DOORS = {
   crewai: ['crew_word_desk', 'research_analyst', 'report_writer'],
@@ -54,6 +35,13 @@ const DOORS = {
 } as const;
 type Door = keyof typeof DOORS;
 const DOOR_NAMES = Object.keys(DOORS) as Door[];
+
+/** The reply of a gRPC call that must succeed; its error otherwise. */
+async function succeeded(call: Promise<GrpcReply>): Promise<Json> {
+  const { error, reply } = await call;
+  if (error) throw error;
+  return reply as Json;
+}
 
 const ids = (events: StreamedEvent[]) => events.map((e) => e.event_id);
 const sorted = (values: Iterable<string>) => [...values].sort();
@@ -327,16 +315,15 @@ describe('all doors at once: CrewAI + OTel + gRPC + TS SDK → one ingest → Re
     socket: ConnectedClient,
     crewDone: () => Promise<unknown>,
   ): Promise<DoorResult> {
-    const client = new EventIngest(grpcTarget, grpc.credentials.createInsecure());
+    const client = connectIngestGrpc(grpcTarget);
     grpcClients.push(client);
-    const metadata = new grpc.Metadata();
-    metadata.set('authorization', 'Bearer test-key-grpc');
+    const token = 'test-key-grpc';
     const event = (id: string, agent: string, type: string, extra: Json = {}) =>
       jsonEventToProto({ event_id: id, event_type: type, source_agent: { id: agent }, ...extra });
 
     let streamAck: Json | undefined;
     let streamError: grpc.ServiceError | null = null;
-    const stream = client.PublishStream(metadata, (error, reply) => {
+    const stream = client.PublishStream(bearerMetadata(token), (error, reply) => {
       streamError = error;
       streamAck = reply;
     });
@@ -350,20 +337,23 @@ describe('all doors at once: CrewAI + OTel + gRPC + TS SDK → one ingest → Re
       what: 'the first PublishStream event on the dashboard while the stream is open',
     });
 
-    const unary = await new Promise<Json>((resolve, reject) =>
-      client.Publish(
+    const unary = await succeeded(
+      unaryCall(
+        client,
+        'Publish',
         event('grpc-unary-0', DOORS.grpc[0], 'llm_call', {
           performance_metrics: { model: 'grpc-model', input_tokens: 40, output_tokens: 2 },
         }),
-        metadata,
-        (error, reply) => (error ? reject(error) : resolve(reply as Json)),
+        token,
       ),
     );
     expect(unary).toMatchObject({ accepted: 1, event_id: 'grpc-unary-0', duplicate: false });
 
     const batchIds = ['grpc-batch-0', 'grpc-batch-1', 'grpc-batch-2'];
-    const batch = await new Promise<Json>((resolve, reject) =>
-      client.PublishBatch(
+    const batch = await succeeded(
+      unaryCall(
+        client,
+        'PublishBatch',
         {
           events: batchIds.map((id, i) =>
             event(id, DOORS.grpc[1], i === 1 ? 'memory_tier_access' : 'tool_usage', {
@@ -371,8 +361,7 @@ describe('all doors at once: CrewAI + OTel + gRPC + TS SDK → one ingest → Re
             }),
           ),
         },
-        metadata,
-        (error, reply) => (error ? reject(error) : resolve(reply as Json)),
+        token,
       ),
     );
     expect(batch.accepted).toBe(3);

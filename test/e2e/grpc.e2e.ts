@@ -1,52 +1,16 @@
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import {
-  AUREN_EVENTS_PROTO_PATH,
-  AUREN_PROTO_LOADER_OPTIONS,
-  jsonEventToProto,
-} from '@auren/contracts';
+import { jsonEventToProto } from '@auren/contracts';
 import { AppProcess } from '../harness/apps';
 import { connectClient, ConnectedClient } from '../harness/clients';
+import { bearerMetadata, connectIngestGrpc, EventIngestClient, unaryCall } from '../harness/grpc';
 import { freePort } from '../harness/ports';
 import { waitFor } from '../harness/wait';
 
 type Json = Record<string, unknown>;
-type Callback = (error: grpc.ServiceError | null, reply?: Json) => void;
-interface EventIngestClient extends grpc.Client {
-  Publish(request: unknown, metadata: grpc.Metadata, callback: Callback): grpc.ClientUnaryCall;
-  PublishStream(metadata: grpc.Metadata, callback: Callback): grpc.ClientWritableStream<unknown>;
-}
-const proto = grpc.loadPackageDefinition(
-  protoLoader.loadSync(AUREN_EVENTS_PROTO_PATH, AUREN_PROTO_LOADER_OPTIONS),
-) as unknown as {
-  auren: {
-    events: {
-      v1: {
-        EventIngest: new (address: string, creds: grpc.ChannelCredentials) => EventIngestClient;
-      };
-    };
-  };
-};
 
-function client(port: number): EventIngestClient {
-  return new proto.auren.events.v1.EventIngest(
-    `127.0.0.1:${port}`,
-    grpc.credentials.createInsecure(),
-  );
-}
-
-function bearer(token: string): grpc.Metadata {
-  const metadata = new grpc.Metadata();
-  metadata.set('authorization', `Bearer ${token}`);
-  return metadata;
-}
-
-function publish(c: EventIngestClient, event: Json): Promise<Json> {
-  return new Promise((resolve, reject) =>
-    c.Publish(jsonEventToProto(event), bearer('test-key-e2e'), (error, reply) =>
-      error ? reject(error) : resolve(reply as Json),
-    ),
-  );
+async function publish(c: EventIngestClient, event: Json): Promise<Json> {
+  const { error, reply } = await unaryCall(c, 'Publish', jsonEventToProto(event), 'test-key-e2e');
+  if (error) throw error;
+  return reply as Json;
 }
 
 describe('gRPC ingest from dist/: a spawned ingest and gateway on Redis, a socket.io client', () => {
@@ -86,7 +50,7 @@ describe('gRPC ingest from dist/: a spawned ingest and gateway on Redis, a socke
       `gRPC ingest (auren.events.v1.EventIngest) listening on 127.0.0.1:${grpcPort}`,
     );
     socket = await connectClient(gatewayUrl, { token: 'test-token-e2e' });
-    grpcClient = client(grpcPort);
+    grpcClient = connectIngestGrpc(grpcPort);
 
     const ack = await publish(grpcClient, {
       event_id: 'e2e-grpc-1',
@@ -99,7 +63,7 @@ describe('gRPC ingest from dist/: a spawned ingest and gateway on Redis, a socke
 
     const streamed = await new Promise<Json>((resolve, reject) => {
       const writer = (grpcClient as EventIngestClient).PublishStream(
-        bearer('test-key-e2e'),
+        bearerMetadata('test-key-e2e'),
         (error, reply) => (error ? reject(error) : resolve(reply as Json)),
       );
       writer.write(
@@ -152,7 +116,7 @@ describe('gRPC ingest in the all-in-one process (`npm start`, in-memory stream)'
       GRPC_PORT: String(grpcPort),
     });
     let socket: ConnectedClient | undefined;
-    const c = client(grpcPort);
+    const c = connectIngestGrpc(grpcPort);
     try {
       await app.ready(`http://127.0.0.1:${gatewayPort}/health/ready`);
       await waitFor(() => app.text.includes('gRPC ingest'), { what: 'the gRPC start-up line' });

@@ -1,79 +1,15 @@
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import Redis from 'ioredis';
-import {
-  AUREN_EVENTS_PROTO_PATH,
-  AUREN_PROTO_LOADER_OPTIONS,
-  jsonEventToProto,
-} from '@auren/contracts';
+import { jsonEventToProto } from '@auren/contracts';
 import { grpcIngestPort } from '../../apps/ingest/src/grpc/grpc-ingest.server';
 import { RunningApp, startIngest, testConfig } from '../harness/apps';
+import { connectIngestGrpc, EventIngestClient, streamCall, unaryCall } from '../harness/grpc';
 import { freePort } from '../harness/ports';
 import { RedisServer } from '../harness/redis';
 import { waitFor } from '../harness/wait';
 import { signHs } from '../harness/jwt';
 
 type Json = Record<string, unknown>;
-type Unary = (
-  request: unknown,
-  metadata: grpc.Metadata,
-  callback: (error: grpc.ServiceError | null, reply?: Json) => void,
-) => grpc.ClientUnaryCall;
-type ClientStream = (
-  metadata: grpc.Metadata,
-  callback: (error: grpc.ServiceError | null, reply?: Json) => void,
-) => grpc.ClientWritableStream<unknown>;
-interface EventIngestClient extends grpc.Client {
-  Publish: Unary;
-  PublishBatch: Unary;
-  PublishStream: ClientStream;
-}
-
-const definition = protoLoader.loadSync(AUREN_EVENTS_PROTO_PATH, AUREN_PROTO_LOADER_OPTIONS);
-const proto = grpc.loadPackageDefinition(definition) as unknown as {
-  auren: {
-    events: {
-      v1: {
-        EventIngest: new (address: string, creds: grpc.ChannelCredentials) => EventIngestClient;
-      };
-    };
-  };
-};
-
-function connect(port: number): EventIngestClient {
-  return new proto.auren.events.v1.EventIngest(
-    `127.0.0.1:${port}`,
-    grpc.credentials.createInsecure(),
-  );
-}
-
-function auth(token?: string): grpc.Metadata {
-  const metadata = new grpc.Metadata();
-  if (token) metadata.set('authorization', `Bearer ${token}`);
-  return metadata;
-}
-
-type Reply = { error: grpc.ServiceError | null; reply?: Json };
-
-function call(
-  method: Unary,
-  client: grpc.Client,
-  request: unknown,
-  token?: string,
-): Promise<Reply> {
-  return new Promise((resolve) => {
-    method.call(client, request, auth(token), (error, reply) => resolve({ error, reply }));
-  });
-}
-
-function stream(client: EventIngestClient, messages: unknown[], token?: string): Promise<Reply> {
-  return new Promise((resolve) => {
-    const writer = client.PublishStream(auth(token), (error, reply) => resolve({ error, reply }));
-    for (const message of messages) writer.write(message);
-    writer.end();
-  });
-}
-
 const event = (over: Json = {}): Json => ({
   event_type: 'tool_usage',
   source_agent: { id: 'neuroscientist', role: 'Neuroscientist', goal: 'map the cortex' },
@@ -105,7 +41,7 @@ describe('gRPC ingest with a real grpc-js client and Redis', () => {
     ingest = await startIngest(config);
     port = grpcIngestPort(ingest.app) as number;
     expect(port).toBe(config.grpcPort);
-    client = connect(port);
+    client = connectIngestGrpc(port);
     redis = new Redis(process.env.AUREN_TEST_REDIS_URL as string);
   });
   afterAll(async () => {
@@ -125,9 +61,9 @@ describe('gRPC ingest with a real grpc-js client and Redis', () => {
       },
       nothing: null,
     };
-    const { error, reply } = await call(
-      client.Publish,
+    const { error, reply } = await unaryCall(
       client,
+      'Publish',
       message({
         event_id: 'grpc-one-1',
         user_id: 'alice',
@@ -167,9 +103,9 @@ describe('gRPC ingest with a real grpc-js client and Redis', () => {
 
   it('Publish of an invalid event is INVALID_ARGUMENT naming the field and why; nothing written', async () => {
     const before = await redis.xlen(key);
-    const { error } = await call(
-      client.Publish,
+    const { error } = await unaryCall(
       client,
+      'Publish',
       message({ event_type: 'made_up', source_agent: undefined }),
     );
     expect(error?.code).toBe(grpc.status.INVALID_ARGUMENT);
@@ -178,17 +114,17 @@ describe('gRPC ingest with a real grpc-js client and Redis', () => {
     const details = JSON.parse(error?.metadata.get('auren-error-details')[0] as string) as Json[];
     expect(details.map((d) => d.field).sort()).toEqual(['event_type', 'source_agent.id']);
 
-    const deep = await call(client.Publish, client, message({ payload: nested(40) }));
+    const deep = await unaryCall(client, 'Publish', message({ payload: nested(40) }));
     expect(deep.error?.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(deep.error?.details).toContain('payload nests deeper than 32 levels');
     expect(await redis.xlen(key)).toBe(before);
   });
 
   it('the same event_id twice: one record, the second answer duplicate with the first stream_id', async () => {
-    const first = await call(client.Publish, client, message({ event_id: 'grpc-dup-1' }));
-    const second = await call(
-      client.Publish,
+    const first = await unaryCall(client, 'Publish', message({ event_id: 'grpc-dup-1' }));
+    const second = await unaryCall(
       client,
+      'Publish',
       message({ event_id: 'grpc-dup-1', payload: { x: 1 } }),
     );
     expect(second.error).toBeNull();
@@ -204,7 +140,7 @@ describe('gRPC ingest with a real grpc-js client and Redis', () => {
 
   it('PublishBatch stores every event in order; one bad event refuses the whole batch', async () => {
     const events = [0, 1, 2].map((i) => message({ event_id: `grpc-batch-${i}` }));
-    const { error, reply } = await call(client.PublishBatch, client, { events });
+    const { error, reply } = await unaryCall(client, 'PublishBatch', { events });
     expect(error).toBeNull();
     expect(reply?.accepted).toBe(3);
     const results = reply?.results as Json[];
@@ -219,7 +155,7 @@ describe('gRPC ingest with a real grpc-js client and Redis', () => {
     }
 
     const before = await redis.xlen(key);
-    const bad = await call(client.PublishBatch, client, {
+    const bad = await unaryCall(client, 'PublishBatch', {
       events: [
         message(),
         message({ event_type: 'nope' }),
@@ -229,19 +165,19 @@ describe('gRPC ingest with a real grpc-js client and Redis', () => {
     expect(bad.error?.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(bad.error?.details).toContain('events[1]: event_type must be one of');
     expect(bad.error?.details).toContain('events[2]: performance_metrics.confidence_score');
-    const tooMany = await call(client.PublishBatch, client, {
+    const tooMany = await unaryCall(client, 'PublishBatch', {
       events: Array.from({ length: 1001 }, () => message()),
     });
     expect(tooMany.error?.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(tooMany.error?.details).toContain('at most 1000');
-    const empty = await call(client.PublishBatch, client, { events: [] });
+    const empty = await unaryCall(client, 'PublishBatch', { events: [] });
     expect(empty.error?.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(await redis.xlen(key)).toBe(before);
   });
 
   it('PublishStream accepts the good events among bad ones and reports each bad one by index', async () => {
     const before = await redis.xlen(key);
-    const { error, reply } = await stream(client, [
+    const { error, reply } = await streamCall(client, [
       message({ event_id: 'grpc-stream-0' }),
       message({ event_id: 'grpc-stream-1', event_type: 'not_a_type' }),
       message({ event_id: 'grpc-stream-2' }),
@@ -276,7 +212,7 @@ describe('gRPC ingest with a real grpc-js client and Redis', () => {
     const messages = Array.from({ length: 2500 }, (_, i) =>
       message({ event_id: `grpc-many-${i}` }),
     );
-    const { error, reply } = await stream(client, messages);
+    const { error, reply } = await streamCall(client, messages);
     expect(error).toBeNull();
     expect(reply?.accepted).toBe(2500);
     expect((reply?.results as Json[]).map((r) => r.index)).toEqual(messages.map((_, i) => i));
@@ -305,13 +241,13 @@ describe('gRPC ingest with a real grpc-js client and Redis', () => {
 
   it('a message over 1 MiB is RESOURCE_EXHAUSTED and writes nothing', async () => {
     const before = await redis.xlen(key);
-    const { error } = await call(
-      client.Publish,
+    const { error } = await unaryCall(
       client,
+      'Publish',
       message({ payload: { blob: 'x'.repeat(1024 * 1024 + 10) } }),
     );
     expect(error?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
-    const inStream = await stream(client, [
+    const inStream = await streamCall(client, [
       message({ payload: { blob: 'y'.repeat(1100 * 1024) } }),
     ]);
     expect(inStream.error?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
@@ -345,7 +281,7 @@ describe('gRPC ingest credentials in production mode', () => {
     });
     key = config.stream.key;
     ingest = await startIngest(config);
-    client = connect(grpcIngestPort(ingest.app) as number);
+    client = connectIngestGrpc(grpcIngestPort(ingest.app) as number);
     redis = new Redis(process.env.AUREN_TEST_REDIS_URL as string);
   });
   afterAll(async () => {
@@ -355,29 +291,29 @@ describe('gRPC ingest credentials in production mode', () => {
   });
 
   it('refuses a missing credential, a test key and a forged JWT with UNAUTHENTICATED; writes nothing', async () => {
-    const missing = await call(client.Publish, client, message());
+    const missing = await unaryCall(client, 'Publish', message());
     expect(missing.error?.code).toBe(grpc.status.UNAUTHENTICATED);
-    const test = await call(client.Publish, client, message(), 'test-token-123');
+    const test = await unaryCall(client, 'Publish', message(), 'test-token-123');
     expect(test.error?.code).toBe(grpc.status.UNAUTHENTICATED);
     expect(test.error?.details).toContain('production');
     const forged = signHs({ sub: 'alice' }, 'another-secret-another-secret-another');
     expect(
-      (await call(client.PublishBatch, client, { events: [message()] }, forged)).error?.code,
+      (await unaryCall(client, 'PublishBatch', { events: [message()] }, forged)).error?.code,
     ).toBe(grpc.status.UNAUTHENTICATED);
-    expect((await stream(client, [message()])).error?.code).toBe(grpc.status.UNAUTHENTICATED);
+    expect((await streamCall(client, [message()])).error?.code).toBe(grpc.status.UNAUTHENTICATED);
     expect(await redis.xlen(key)).toBe(0);
   });
 
   it('writes the user the credential is bound to, whatever the event says', async () => {
-    const keyed = await call(
-      client.Publish,
+    const keyed = await unaryCall(
       client,
+      'Publish',
       message({ user_id: 'mallory' }),
       'grpc-key-0123456789',
     );
     expect(keyed.error).toBeNull();
     const token = signHs({ sub: 'alice' }, secret);
-    const streamed = await stream(client, [message({ user_id: 'mallory' })], token);
+    const streamed = await streamCall(client, [message({ user_id: 'mallory' })], token);
     expect(streamed.error).toBeNull();
     expect((await stored(redis, key)).map((e) => e.event.user_id)).toEqual(['carol', 'alice']);
   });
@@ -388,24 +324,24 @@ describe('gRPC ingest when the stream backend is down', () => {
     const server = await RedisServer.start();
     const config = await testConfig({ REDIS_URL: server.url });
     const ingest = await startIngest(config);
-    const client = connect(grpcIngestPort(ingest.app) as number);
+    const client = connectIngestGrpc(grpcIngestPort(ingest.app) as number);
     const redis = new Redis(server.url, { lazyConnect: true });
     redis.on('error', () => undefined);
     try {
       expect(
-        (await call(client.Publish, client, message({ event_id: 'before-crash' }))).error,
+        (await unaryCall(client, 'Publish', message({ event_id: 'before-crash' }))).error,
       ).toBeNull();
       await server.stop('SIGKILL');
 
-      const one = await call(client.Publish, client, message({ event_id: 'while-down-1' }));
+      const one = await unaryCall(client, 'Publish', message({ event_id: 'while-down-1' }));
       expect(one.error?.code).toBe(grpc.status.UNAVAILABLE);
       expect(one.error?.details).toContain('nothing was accepted');
       expect(one.error?.metadata.get('retry-after')).toEqual(['1']);
-      const batch = await call(client.PublishBatch, client, {
+      const batch = await unaryCall(client, 'PublishBatch', {
         events: [message({ event_id: 'while-down-2' })],
       });
       expect(batch.error?.code).toBe(grpc.status.UNAVAILABLE);
-      const streamed = await stream(client, [message({ event_id: 'while-down-3' })]);
+      const streamed = await streamCall(client, [message({ event_id: 'while-down-3' })]);
       expect(streamed.error?.code).toBe(grpc.status.UNAVAILABLE);
 
       await server.launch();
@@ -414,7 +350,7 @@ describe('gRPC ingest when the stream backend is down', () => {
         what: 'ingest ready again',
       });
       expect(
-        (await call(client.Publish, client, message({ event_id: 'after-restart' }))).error,
+        (await unaryCall(client, 'Publish', message({ event_id: 'after-restart' }))).error,
       ).toBeNull();
       await redis.connect();
       expect((await stored(redis, config.stream.key)).map((e) => e.event.event_id)).toEqual([
@@ -431,9 +367,9 @@ describe('gRPC ingest when the stream backend is down', () => {
   it('answers UNAVAILABLE when Redis was never there', async () => {
     const config = await testConfig({ REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
     const ingest = await startIngest(config);
-    const client = connect(grpcIngestPort(ingest.app) as number);
+    const client = connectIngestGrpc(grpcIngestPort(ingest.app) as number);
     try {
-      expect((await call(client.Publish, client, message())).error?.code).toBe(
+      expect((await unaryCall(client, 'Publish', message())).error?.code).toBe(
         grpc.status.UNAVAILABLE,
       );
     } finally {
@@ -451,9 +387,9 @@ describe('gRPC ingest switches', () => {
       expect(grpcIngestPort(off.app)).toBeUndefined();
       const port = grpcIngestPort(any.app) as number;
       expect(port).toBeGreaterThan(0);
-      const client = connect(port);
+      const client = connectIngestGrpc(port);
       try {
-        expect((await call(client.Publish, client, message())).error).toBeNull();
+        expect((await unaryCall(client, 'Publish', message())).error).toBeNull();
       } finally {
         client.close();
       }

@@ -1,35 +1,12 @@
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import * as protobuf from 'protobufjs';
-import {
-  AUREN_EVENTS_PROTO_PATH,
-  AUREN_PROTO_LOADER_OPTIONS,
-  jsonEventToProto,
-} from '@auren/contracts';
+import { jsonEventToProto } from '@auren/contracts';
 import { grpcIngestPort } from '../../apps/ingest/src/grpc/grpc-ingest.server';
 import { RunningApp, startIngest, testConfig } from '../harness/apps';
+import { connectIngestGrpc, EventIngestClient, unaryCall } from '../harness/grpc';
 
 type Json = Record<string, unknown>;
-type Unary = (
-  request: unknown,
-  metadata: grpc.Metadata,
-  callback: (error: grpc.ServiceError | null, reply?: Json) => void,
-) => grpc.ClientUnaryCall;
-interface EventIngestClient extends grpc.Client {
-  Publish: Unary;
-  PublishBatch: Unary;
-}
-
-const definition = protoLoader.loadSync(AUREN_EVENTS_PROTO_PATH, AUREN_PROTO_LOADER_OPTIONS);
-const proto = grpc.loadPackageDefinition(definition) as unknown as {
-  auren: {
-    events: {
-      v1: { EventIngest: new (a: string, c: grpc.ChannelCredentials) => EventIngestClient };
-    };
-  };
-};
-
 /** googleapis' own status.proto and error_details.proto (test/harness/google-rpc), not AUREN's copy. */
 const rpc = new protobuf.Root();
 rpc.resolvePath = (_origin, target) =>
@@ -67,12 +44,15 @@ function richStatus(error: grpc.ServiceError): {
   return { status, violations };
 }
 
-function call(method: Unary, client: grpc.Client, request: unknown): Promise<grpc.ServiceError> {
-  return new Promise((resolve, reject) => {
-    method.call(client, request, new grpc.Metadata(), (error) =>
-      error ? resolve(error) : reject(new Error('expected the call to fail')),
-    );
-  });
+/** A call that must fail: its error. */
+async function failedCall(
+  client: EventIngestClient,
+  method: 'Publish' | 'PublishBatch',
+  request: unknown,
+): Promise<grpc.ServiceError> {
+  const { error } = await unaryCall(client, method, request);
+  if (!error) throw new Error('expected the call to fail');
+  return error;
 }
 
 const event = (over: Json = {}): Json => ({
@@ -87,10 +67,7 @@ describe('gRPC errors carry google.rpc.Status details (grpc-status-details-bin)'
 
   beforeAll(async () => {
     ingest = await startIngest(await testConfig());
-    client = new proto.auren.events.v1.EventIngest(
-      `127.0.0.1:${grpcIngestPort(ingest.app)}`,
-      grpc.credentials.createInsecure(),
-    );
+    client = connectIngestGrpc(grpcIngestPort(ingest.app) as number);
   });
   afterAll(async () => {
     client.close();
@@ -98,9 +75,9 @@ describe('gRPC errors carry google.rpc.Status details (grpc-status-details-bin)'
   });
 
   it('Publish: INVALID_ARGUMENT with a BadRequest naming each field, as HTTP words it', async () => {
-    const error = await call(
-      client.Publish,
+    const error = await failedCall(
       client,
+      'Publish',
       jsonEventToProto(
         event({ event_type: 'nope', performance_metrics: { confidence_score: 1.5 } }),
       ),
@@ -125,7 +102,7 @@ describe('gRPC errors carry google.rpc.Status details (grpc-status-details-bin)'
   });
 
   it('PublishBatch: each violation names its event by index', async () => {
-    const error = await call(client.PublishBatch, client, {
+    const error = await failedCall(client, 'PublishBatch', {
       events: [
         jsonEventToProto(event()),
         jsonEventToProto(event({ source_agent: { id: '' } })),
@@ -143,7 +120,7 @@ describe('gRPC errors carry google.rpc.Status details (grpc-status-details-bin)'
   });
 
   it('an empty batch is a BadRequest on the field events', async () => {
-    const error = await call(client.PublishBatch, client, { events: [] });
+    const error = await failedCall(client, 'PublishBatch', { events: [] });
 
     const { violations } = richStatus(error);
     expect(violations).toEqual([

@@ -1,5 +1,4 @@
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import Redis from 'ioredis';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import {
@@ -10,14 +9,11 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { keyIdOf } from '@auren/auth';
 import { DEVELOPMENT_JWT_SECRET } from '@auren/config';
-import {
-  AUREN_EVENTS_PROTO_PATH,
-  AUREN_PROTO_LOADER_OPTIONS,
-  jsonEventToProto,
-} from '@auren/contracts';
+import { jsonEventToProto } from '@auren/contracts';
 import { decodeRpcStatus } from '../../apps/ingest/src/grpc/google-rpc-status';
 import { grpcIngestPort } from '../../apps/ingest/src/grpc/grpc-ingest.server';
 import { postJson, RunningApp, startIngest, testConfig } from '../harness/apps';
+import { connectIngestGrpc, EventIngestClient, streamCall, unaryCall } from '../harness/grpc';
 import { signHs } from '../harness/jwt';
 import { RedisServer } from '../harness/redis';
 import { waitFor } from '../harness/wait';
@@ -36,35 +32,6 @@ const KEYS = {
   foxtrot: 'key-foxtrot-012345678',
 };
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
-
-type GrpcReply = { error: grpc.ServiceError | null; reply?: Record<string, unknown> };
-interface EventIngestClient extends grpc.Client {
-  Publish(
-    request: unknown,
-    metadata: grpc.Metadata,
-    callback: (error: grpc.ServiceError | null, reply?: Record<string, unknown>) => void,
-  ): grpc.ClientUnaryCall;
-  PublishStream(
-    metadata: grpc.Metadata,
-    callback: (error: grpc.ServiceError | null, reply?: Record<string, unknown>) => void,
-  ): grpc.ClientWritableStream<unknown>;
-}
-const grpcProto = grpc.loadPackageDefinition(
-  protoLoader.loadSync(AUREN_EVENTS_PROTO_PATH, AUREN_PROTO_LOADER_OPTIONS),
-) as unknown as {
-  auren: {
-    events: {
-      v1: {
-        EventIngest: new (address: string, creds: grpc.ChannelCredentials) => EventIngestClient;
-      };
-    };
-  };
-};
-const grpcAuth = (key: string) => {
-  const metadata = new grpc.Metadata();
-  metadata.set('authorization', `Bearer ${key}`);
-  return metadata;
-};
 
 /** GenAI spans from the OpenTelemetry SDK: one chat span per name. */
 async function chatSpans(names: string[]): Promise<ReadableSpan[]> {
@@ -261,19 +228,17 @@ describe('Ingest rate limits (two ingest apps sharing them through a real Redis)
         bearer(KEYS.foxtrot),
       );
       expect(reply.status).toBe(202);
-      client = new grpcProto.auren.events.v1.EventIngest(
-        `127.0.0.1:${grpcIngestPort(b.app)}`,
-        grpc.credentials.createInsecure(),
-      );
+      client = connectIngestGrpc(grpcIngestPort(b.app) as number);
     });
     afterAll(() => client?.close());
 
     it('gRPC answers RESOURCE_EXHAUSTED with retry-after, the RateLimit fields and google.rpc.RetryInfo', async () => {
-      const { error } = await new Promise<GrpcReply>((resolve) => {
-        client.Publish(jsonEventToProto(event('foxtrot-grpc')), grpcAuth(KEYS.foxtrot), (e, r) =>
-          resolve({ error: e, reply: r }),
-        );
-      });
+      const { error } = await unaryCall(
+        client,
+        'Publish',
+        jsonEventToProto(event('foxtrot-grpc')),
+        KEYS.foxtrot,
+      );
       expect(error?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
       expect(error?.details).toMatch(/^rate limit of key:[0-9a-f]{12} exceeded/);
       const retryAfter = Number(error?.metadata.get('retry-after')[0]);
@@ -289,13 +254,11 @@ describe('Ingest rate limits (two ingest apps sharing them through a real Redis)
     });
 
     it('gRPC PublishStream stops at the first write over the limit, writing none of it', async () => {
-      const { error } = await new Promise<GrpcReply>((resolve) => {
-        const writer = client.PublishStream(grpcAuth(KEYS.foxtrot), (e, r) =>
-          resolve({ error: e, reply: r }),
-        );
-        for (let i = 0; i < 3; i += 1) writer.write(jsonEventToProto(event(`foxtrot-stream-${i}`)));
-        writer.end();
-      });
+      const { error } = await streamCall(
+        client,
+        [0, 1, 2].map((i) => jsonEventToProto(event(`foxtrot-stream-${i}`))),
+        KEYS.foxtrot,
+      );
       expect(error?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
       expect(error?.metadata.get('retry-after')).toHaveLength(1);
     });

@@ -1,14 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import Redis from 'ioredis';
-import {
-  AUREN_EVENTS_PROTO_PATH,
-  AUREN_PROTO_LOADER_OPTIONS,
-  jsonEventToProto,
-} from '@auren/contracts';
+import { jsonEventToProto } from '@auren/contracts';
 import { grpcIngestPort } from '../../apps/ingest/src/grpc/grpc-ingest.server';
 import { postJson, RunningApp, startGateway, startIngest, testConfig } from '../harness/apps';
 import { connectClient, refusal } from '../harness/clients';
+import { connectIngestGrpc, EventIngestClient, unaryCall } from '../harness/grpc';
 import { JwksServer } from '../harness/jwks';
 import {
   confusedToken,
@@ -28,27 +24,6 @@ import { waitFor } from '../harness/wait';
  */
 const ISSUER = 'https://idp.test/realms/auren';
 const AUDIENCE = 'auren-realtime';
-
-type Json = Record<string, unknown>;
-type Unary = (
-  request: unknown,
-  metadata: grpc.Metadata,
-  callback: (error: grpc.ServiceError | null, reply?: Json) => void,
-) => grpc.ClientUnaryCall;
-interface EventIngestClient extends grpc.Client {
-  Publish: Unary;
-}
-const proto = grpc.loadPackageDefinition(
-  protoLoader.loadSync(AUREN_EVENTS_PROTO_PATH, AUREN_PROTO_LOADER_OPTIONS),
-) as unknown as {
-  auren: {
-    events: {
-      v1: {
-        EventIngest: new (address: string, creds: grpc.ChannelCredentials) => EventIngestClient;
-      };
-    };
-  };
-};
 
 const event = () => ({
   event_type: 'agent_decision',
@@ -85,10 +60,7 @@ describe('JWT from an identity provider (JWKS) in production mode', () => {
     streamKey = config.stream.key;
     ingest = await startIngest(config);
     gateway = await startGateway(config);
-    grpcClient = new proto.auren.events.v1.EventIngest(
-      `127.0.0.1:${grpcIngestPort(ingest.app) as number}`,
-      grpc.credentials.createInsecure(),
-    );
+    grpcClient = connectIngestGrpc(grpcIngestPort(ingest.app) as number);
     redis = new Redis(process.env.AUREN_TEST_REDIS_URL as string);
   });
 
@@ -201,11 +173,7 @@ describe('JWT from an identity provider (JWKS) in production mode', () => {
     });
 
     it(`gRPC ingest: ${refused ? 'UNAUTHENTICATED' : 'OK'}`, async () => {
-      const metadata = new grpc.Metadata();
-      metadata.set('authorization', `Bearer ${token()}`);
-      const error = await new Promise<grpc.ServiceError | null>((resolve) =>
-        grpcClient.Publish(jsonEventToProto(event()), metadata, (e) => resolve(e)),
-      );
+      const { error } = await unaryCall(grpcClient, 'Publish', jsonEventToProto(event()), token());
       if (refused) {
         expect(error?.code).toBe(grpc.status.UNAUTHENTICATED);
         expect(error?.details).toMatch(refused);
