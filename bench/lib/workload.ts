@@ -10,6 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AgentEvent } from '@auren/contracts';
+import { prng } from '../../test/fixtures/prng';
 
 export const AGENTS = Array.from({ length: 10 }, (_, i) => `bench-agent-${i}`);
 /** Users that own events; a client is one of them or `ops`, which has the `all` permission. */
@@ -44,18 +45,6 @@ export const CELLS: readonly Cell[] = (() => {
       for (const score of SCORE_CLASSES) out.push({ index: out.length, agent, owner, score });
   return out;
 })();
-
-/** mulberry32: a small, fast, seedable PRNG. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * The mixed client population: 40 % `ops` (all users), 60 % one of five users (own events and

@@ -6,23 +6,12 @@ import { CLOSE_PACKET, connectPacket, PollingSession, RawWebSocket } from '../ha
 import { signHs } from '../harness/jwt';
 import { readMetrics, sample } from '../harness/metrics';
 import { waitFor } from '../harness/wait';
+import { prng } from '../fixtures/prng';
 
 const SECRET = 'storm-secret-storm-secret-storm-0123456789';
 const HANDSHAKES = 2000;
 const IN_FLIGHT = 50;
 const USERS = 20;
-
-/** mulberry32: a small seeded generator, so that a failing run can be replayed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -36,7 +25,7 @@ describe('Gateway connection slots under a storm of half-open handshakes', () =>
   let gateway: RunningApp;
   let registry: ConnectionRegistry;
   const seed = Number(process.env.AUREN_TEST_SEED ?? Math.floor(Math.random() * 2 ** 31));
-  const random = seeded(seed);
+  const random = prng(seed);
   const pick = (n: number) => Math.floor(random() * n);
   const tokens = Array.from({ length: USERS }, (_, i) => signHs({ sub: `storm-${i}` }, SECRET));
 

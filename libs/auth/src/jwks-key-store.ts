@@ -2,7 +2,7 @@ import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { AsymmetricJwtAlgorithm, JwksConfig } from '@auren/config';
-import { isAsymmetricAlgorithm } from './jwt-options';
+import { ASYMMETRIC_ALGORITHMS, isAsymmetricAlgorithm } from './jwt-options';
 
 /** A verification key of the set, and the algorithms it may verify. */
 export interface JwksKey {
@@ -26,14 +26,7 @@ const EC_ALGORITHMS: Record<string, AsymmetricJwtAlgorithm> = {
   'P-384': 'ES384',
   'P-521': 'ES512',
 };
-const RSA_ALGORITHMS: AsymmetricJwtAlgorithm[] = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-];
+const RSA_ALGORITHMS = ASYMMETRIC_ALGORITHMS.filter((alg) => /^(RS|PS)/.test(alg));
 
 class JwksError extends Error {
   constructor(

@@ -2,18 +2,7 @@ import { validateSync } from 'class-validator';
 import { AgentEventDto, AgentRefDto, PerformanceMetricsDto } from './event.dto';
 import { certainlyValid } from './fast-accept';
 import { parseEvent } from './validate-event';
-
-/** mulberry32, so that a failure can be reproduced from the seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../../test/fixtures/prng';
 
 function nested(depth: number): Record<string, unknown> {
   let value: Record<string, unknown> = {};
