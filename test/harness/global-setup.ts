@@ -1,11 +1,13 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { KafkaBroker, pingKafka } from './kafka';
+import { pingPostgres, PostgresServer } from './postgres';
 import { pingRedis, RedisServer } from './redis';
 
 declare global {
   var __AUREN_REDIS__: RedisServer | undefined;
   var __AUREN_KAFKA__: KafkaBroker | undefined;
+  var __AUREN_POSTGRES__: PostgresServer | undefined;
 }
 
 /** KAFKA_BROKERS when set (it must answer), else one Kafka broker of our own for the whole run. */
@@ -33,13 +35,42 @@ async function provisionKafka(): Promise<void> {
 }
 
 /**
+ * DATABASE_URL when set (it must answer; test files create their own databases in it), else a
+ * PostgreSQL server of our own for the whole run.
+ */
+async function provisionPostgres(): Promise<void> {
+  const given = process.env.DATABASE_URL;
+  if (given) {
+    await pingPostgres(given).catch((error: Error) => {
+      throw new Error(
+        `DATABASE_URL=${given} does not answer (${error.message}); unset it to let the tests start their own PostgreSQL`,
+      );
+    });
+    process.env.AUREN_TEST_DATABASE_URL = given;
+  } else {
+    const started = Date.now();
+    const server = await PostgresServer.start();
+    globalThis.__AUREN_POSTGRES__ = server;
+    process.env.AUREN_TEST_DATABASE_URL = server.url;
+    process.stderr.write(
+      `test harness: PostgreSQL on ${server.url} (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)\n`,
+    );
+  }
+  // Apps started by tests choose their database explicitly; none inherits the harness's.
+  delete process.env.DATABASE_URL;
+}
+
+/**
  * Provisions what the tiers need: a Redis (REDIS_URL when set, else a redis-server of our own),
- * a Kafka (KAFKA_BROKERS when set, else a broker of our own, started alongside the rest) and,
+ * a Kafka (KAFKA_BROKERS when set, else a broker of our own, started alongside the rest), a
+ * PostgreSQL (DATABASE_URL when set, else a server of our own) and,
  * for e2e, a fresh build of the apps in dist/.
  */
 export default async function globalSetup(): Promise<void> {
   const kafka = provisionKafka();
   kafka.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+  const postgres = provisionPostgres();
+  postgres.catch(() => undefined);
   if (process.env.REDIS_URL) {
     await pingRedis(process.env.REDIS_URL).catch((error: Error) => {
       throw new Error(
@@ -63,5 +94,6 @@ export default async function globalSetup(): Promise<void> {
         : reject(new Error(`scripts/build.mjs failed (${signal ?? `exit code ${code}`})`)),
     );
   });
+  await postgres;
   await kafka;
 }

@@ -132,6 +132,26 @@ export const envSchema = z.object({
     .optional(),
   AUREN_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   AUREN_METRICS_HOST: z.string().min(1).optional(),
+  HISTORY_PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  DATABASE_URL: z
+    .string()
+    .regex(
+      /^postgres(ql)?:\/\//,
+      'must be a PostgreSQL URL such as postgres://user:password@host:5432/auren (unset: the embedded engine)',
+    )
+    .optional(),
+  AUREN_HISTORY_RETENTION_DAYS: positiveInt(30),
+  AUREN_HISTORY_DATA_DIR: z.string().min(1).default('data/history'),
+  AUREN_HISTORY_ENABLED: z
+    .enum(['true', 'false', '1', '0'], {
+      errorMap: () => ({ message: 'must be true or false' }),
+    })
+    .default('true')
+    .transform((value) => value === 'true' || value === '1'),
+  AUREN_HISTORY_GROUP: z.string().min(1).default('auren-history'),
+  AUREN_HISTORY_BATCH: positiveInt(2000),
+  AUREN_HISTORY_CLAIM_IDLE_MS: positiveInt(30_000),
+  AUREN_HISTORY_MAX_LAG: positiveInt(100_000),
   AUREN_LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
 });
 

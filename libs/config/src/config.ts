@@ -94,6 +94,24 @@ export interface AurenConfig {
   retryAfterSeconds: number;
   /** Ingest rate limits per credential (`AUREN_RATE_LIMIT_*`). */
   rateLimit: RateLimitConfig;
+  /** The history service (docs/history.md). */
+  history: {
+    port: number;
+    /** PostgreSQL; unset: the embedded engine (PGlite) in `dataDir`. */
+    databaseUrl?: string;
+    dataDir: string;
+    retentionDays: number;
+    /** `AUREN_HISTORY_ENABLED=false` leaves history out of the all-in-one process. */
+    enabled: boolean;
+    /** Consumer group the writers share (Redis group name; Kafka group id). */
+    group: string;
+    /** Most events written in one transaction. */
+    batchSize: number;
+    /** A writer's pending entries idle this long are claimed by another writer. */
+    claimIdleMs: number;
+    /** Readiness fails while more events than this wait to be written. */
+    maxLag: number;
+  };
   logLevel: LogLevel;
   /** Who may read `/metrics`, and where it is served (docs/configuration.md, "Metrics"). */
   metrics: {
@@ -300,6 +318,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AurenConfig {
     pingTimeoutMs: e.AUREN_PING_TIMEOUT_MS,
     retryAfterSeconds: e.AUREN_RETRY_AFTER_SECONDS,
     rateLimit,
+    history: {
+      port: e.HISTORY_PORT,
+      databaseUrl: e.DATABASE_URL,
+      dataDir: e.AUREN_HISTORY_DATA_DIR,
+      retentionDays: e.AUREN_HISTORY_RETENTION_DAYS,
+      enabled: e.AUREN_HISTORY_ENABLED,
+      group: e.AUREN_HISTORY_GROUP,
+      batchSize: e.AUREN_HISTORY_BATCH,
+      claimIdleMs: e.AUREN_HISTORY_CLAIM_IDLE_MS,
+      maxLag: e.AUREN_HISTORY_MAX_LAG,
+    },
     logLevel: e.AUREN_LOG_LEVEL,
     metrics: {
       token: e.AUREN_METRICS_TOKEN,
