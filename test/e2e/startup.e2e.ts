@@ -8,7 +8,7 @@ import { freePort } from '../harness/ports';
  * them. The cases are independent processes on their own free ports and run side by side.
  */
 
-type App = 'ingest' | 'gateway' | 'all-in-one';
+type App = 'ingest' | 'gateway' | 'history' | 'all-in-one';
 const GRPC_ADVICE = ' (0 picks one) or AUREN_GRPC_ENABLED=false';
 const JWT_SECRET = 'a-production-secret-of-at-least-32-characters';
 const METRICS_TOKEN = 'metrics-token-5f0c1a9e7b3d4e21';
@@ -31,6 +31,7 @@ async function freeDoors(): Promise<Record<string, string>> {
   return {
     INGEST_PORT: String(await freePort()),
     GATEWAY_PORT: String(await freePort()),
+    HISTORY_PORT: String(await freePort()),
     GRPC_PORT: '0',
   };
 }
@@ -53,6 +54,9 @@ describe('A port in use: one line naming the variable, exit 69, nothing started 
     ['all-in-one', 'INGEST_PORT'],
     ['all-in-one', 'GATEWAY_PORT'],
     ['all-in-one', 'AUREN_METRICS_PORT'],
+    ['all-in-one', 'HISTORY_PORT'],
+    ['history', 'HISTORY_PORT'],
+    ['history', 'AUREN_METRICS_PORT'],
   ];
 
   it.concurrent.each(cases)('%s with %s taken', async (app, variable) => {

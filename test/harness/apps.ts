@@ -1,4 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadConfig, type AurenConfig } from '@auren/config';
@@ -80,7 +82,7 @@ export class AppProcess {
   }
 
   static spawn(
-    app: 'ingest' | 'gateway' | 'all-in-one',
+    app: 'ingest' | 'gateway' | 'history' | 'all-in-one',
     env: Record<string, string | undefined>,
   ): AppProcess {
     const main = join(ROOT, 'dist', 'apps', app, 'src', 'main.js');
@@ -95,6 +97,9 @@ export class AppProcess {
         // The harness's Redis keeps nothing on disk; production mode needs this to start on it
         // (docs/durability.md). A test of the refusal passes `AUREN_REDIS_ALLOW_VOLATILE: undefined`.
         AUREN_REDIS_ALLOW_VOLATILE: 'true',
+        // History (all-in-one, history): any free port and a data folder of its own unless named.
+        HISTORY_PORT: '0',
+        AUREN_HISTORY_DATA_DIR: mkdtempSync(join(tmpdir(), 'auren-history-')),
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

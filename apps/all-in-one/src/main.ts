@@ -1,16 +1,20 @@
+import type { AddressInfo } from 'node:net';
 import { Logger } from '@nestjs/common';
 import { loadConfigOrExit } from '@auren/config';
 import { ListenError, listenOn, runStartup, serveMetrics } from '@auren/platform';
 import { MemoryStream, StreamingModuleOptions } from '@auren/streaming';
 import { createGatewayApp } from '../../gateway/src/gateway.app';
+import { createHistoryApp } from '../../history/src/history.app';
 import { startGrpcIngest } from '../../ingest/src/grpc/grpc-ingest.server';
 import { createIngestApp } from '../../ingest/src/ingest.app';
 
 /**
- * Ingest and gateway in one process, for a laptop. Without REDIS_URL both share an in-memory
- * stream; with it, each talks to Redis as the separate processes would. HTTP ingest and the
- * gateway are needed (a port in use: one line, exit 69); gRPC is an optional door: when its port
- * is taken the quick start says so and runs without it.
+ * Ingest, gateway and history in one process, for a laptop. Without REDIS_URL they share an
+ * in-memory stream; with it, each talks to Redis as the separate processes would. History keeps
+ * its data in PostgreSQL (DATABASE_URL) or, by default, in the embedded engine under
+ * AUREN_HISTORY_DATA_DIR. HTTP ingest, the gateway and history (unless AUREN_HISTORY_ENABLED=false)
+ * are needed (a port in use: one line, exit 69); gRPC is an optional door: when its port is taken
+ * the quick start says so and runs without it.
  */
 void runStartup(async (startup) => {
   const config = loadConfigOrExit();
@@ -46,8 +50,20 @@ void runStartup(async (startup) => {
       `${error.message}. Running without gRPC ingest; HTTP ingest and the gateway are up.`,
     );
   }
-  await serveMetrics(config, [ingest, gateway]);
+  const apps = [ingest, gateway];
+  let history = 'history off';
+  if (config.history.enabled) {
+    const app = await createHistoryApp(config, { streaming });
+    await listenOn({ variable: 'HISTORY_PORT', port: config.history.port, host: config.host }, () =>
+      app.listen(config.history.port, config.host),
+    );
+    await app.startAllMicroservices();
+    apps.push(app);
+    const { port } = app.getHttpServer().address() as AddressInfo;
+    history = `history at http://${config.host}:${port}/graphql`;
+  }
+  await serveMetrics(config, apps);
   logger.log(
-    `AUREN Realtime is up: POST events to http://${config.host}:${config.ingestPort}/v1/events, watch them at http://${config.host}:${config.gatewayPort}/ (stream: ${config.stream.backend}, ${grpc})`,
+    `AUREN Realtime is up: POST events to http://${config.host}:${config.ingestPort}/v1/events, watch them at http://${config.host}:${config.gatewayPort}/, ${history} (stream: ${config.stream.backend}, ${grpc})`,
   );
 });

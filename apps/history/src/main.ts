@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { Logger } from '@nestjs/common';
 import { loadConfigOrExit } from '@auren/config';
 import { listenOn, runStartup, serveMetrics } from '@auren/platform';
@@ -12,7 +13,8 @@ void runStartup(async () => {
   );
   await serveMetrics(config, [app]);
   await app.startAllMicroservices();
+  const { port } = app.getHttpServer().address() as AddressInfo;
   new Logger('History').log(
-    `History service listening on http://${config.host}:${config.history.port} (GraphQL at /graphql, stream: ${config.stream.backend})`,
+    `History service listening on http://${config.host}:${port} (GraphQL at /graphql, stream: ${config.stream.backend})`,
   );
 });
