@@ -1,4 +1,7 @@
+import { existsSync, mkdtempSync } from 'node:fs';
 import { createServer, Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AppProcess, postJson } from '../harness/apps';
 import { connectClient } from '../harness/clients';
 import { freePort } from '../harness/ports';
@@ -113,6 +116,39 @@ describe('The all-in-one quick start with GRPC_PORT taken', () => {
     } finally {
       taken.server.close();
     }
+  });
+});
+
+describe('A history database that cannot be used: one line saying what to do, exit 69', () => {
+  it('PostgreSQL not answering: the URL without its password', async () => {
+    const dead = await freePort();
+    const process = spawn('history', {
+      ...(await freeDoors()),
+      DATABASE_URL: `postgres://auren:hunter2-secret@127.0.0.1:${dead}/auren`,
+    });
+
+    expect(await process.exited(30_000)).toBe(69);
+    const output = lines(process.text);
+    expect(output).toEqual([
+      `The history database postgres://auren:***@127.0.0.1:${dead}/auren cannot be used (connect ECONNREFUSED 127.0.0.1:${dead}): start it or fix DATABASE_URL, then start again`,
+    ]);
+    expect(process.text).not.toContain('hunter2');
+  });
+
+  it('the embedded data folder held by another process', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'auren-history-shared-'));
+    const doors = await freeDoors();
+    const first = spawn('history', { ...doors, AUREN_HISTORY_DATA_DIR: folder });
+    await first.ready(`http://127.0.0.1:${doors.HISTORY_PORT}/health/live`);
+    expect(existsSync(join(folder, '.auren-history.pid'))).toBe(true);
+    const second = spawn('history', { ...(await freeDoors()), AUREN_HISTORY_DATA_DIR: folder });
+
+    expect(await second.exited(30_000)).toBe(69);
+    expect(lines(second.text)).toEqual([
+      `The history data folder ${folder} is in use by process ${first.pid}: stop it, or give this process its own folder (AUREN_HISTORY_DATA_DIR) or a PostgreSQL (DATABASE_URL)`,
+    ]);
+    await first.stop();
+    expect(existsSync(join(folder, '.auren-history.pid'))).toBe(false);
   });
 });
 

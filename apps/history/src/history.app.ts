@@ -6,7 +6,7 @@ import { answerMethodNotAllowed, HttpErrorFilter } from '@auren/platform';
 import { StreamingModuleOptions } from '@auren/streaming';
 import { HistoryModule } from './history.module';
 import { runMigrations } from './store/migrations';
-import { openDatabase, SqlDatabase } from './store/sql-database';
+import { DatabaseRefusal, openDatabase, SqlDatabase } from './store/sql-database';
 
 /**
  * Opens the history database (DATABASE_URL, else the embedded engine in AUREN_HISTORY_DATA_DIR),
@@ -23,7 +23,17 @@ export async function createHistoryApp(
       databaseUrl: config.history.databaseUrl,
       dataDir: config.history.dataDir,
     }));
-  const applied = await runMigrations(db);
+  let applied: number[];
+  try {
+    applied = await runMigrations(db);
+  } catch (error) {
+    if (!options.database) await db.close().catch(() => undefined);
+    const reason = (error as Error).message || (error as { code?: string }).code || String(error);
+    throw new DatabaseRefusal(
+      `The history database ${db.where} cannot be used (${reason}): start it or fix DATABASE_URL, then start again`,
+      { cause: error },
+    );
+  }
   logger.log(
     `History database: ${db.engine} at ${db.where}${applied.length ? ` (migrations applied: ${applied.join(', ')})` : ''}`,
   );

@@ -1,5 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { Pool, type PoolConfig } from 'pg';
 
 /** What the history code needs from a SQL connection: PostgreSQL or the embedded PGlite. */
@@ -17,6 +17,18 @@ export interface SqlDatabase extends SqlSession {
   /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(work: (tx: SqlSession) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+/**
+ * The history cannot open its database: start-up ends with this message and exit code 69
+ * (EX_UNAVAILABLE), not a stack trace (see runStartup).
+ */
+export class DatabaseRefusal extends Error {
+  readonly exitCode = 69;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DatabaseRefusal';
+  }
 }
 
 /** The URL with its password replaced, for logs. */
@@ -101,18 +113,27 @@ export class PgliteDatabase implements SqlDatabase {
   private constructor(
     private readonly db: PGliteInstance,
     readonly where: string,
+    private readonly lockFile: string | null,
   ) {}
 
-  /** `dataDir` null: in memory only (tests). */
+  /**
+   * `dataDir` null: in memory only (tests). A folder is used by one process at a time (the
+   * engine has no locking of its own): a second process is refused with the owner's pid.
+   */
   static async open(dataDir: string | null): Promise<PgliteDatabase> {
     const { PGlite } = await import('@electric-sql/pglite');
-    let where = 'memory://';
-    if (dataDir !== null) {
-      where = resolve(dataDir);
-      mkdirSync(where, { recursive: true });
+    if (dataDir === null)
+      return new PgliteDatabase(await PGlite.create('memory://'), 'memory://', null);
+    const where = resolve(dataDir);
+    mkdirSync(where, { recursive: true });
+    const lockFile = join(where, '.auren-history.pid');
+    claimFolder(lockFile, where);
+    try {
+      return new PgliteDatabase(await PGlite.create(where), where, lockFile);
+    } catch (error) {
+      rmSync(lockFile, { force: true });
+      throw error;
     }
-    const db = await PGlite.create(where === 'memory://' ? where : where);
-    return new PgliteDatabase(db, where);
   }
 
   async query<R>(text: string, params?: unknown[]): Promise<{ rows: R[] }> {
@@ -136,7 +157,38 @@ export class PgliteDatabase implements SqlDatabase {
 
   async close(): Promise<void> {
     if (!this.db.closed) await this.db.close();
+    if (this.lockFile) rmSync(this.lockFile, { force: true });
   }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Writes this process's pid into the folder's lock file, unless a live process holds it. */
+function claimFolder(lockFile: string, where: string): void {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(readFileSync(lockFile, 'utf8').trim());
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
+        throw new DatabaseRefusal(
+          `The history data folder ${where} is in use by process ${owner}: stop it, or give this process its own folder (AUREN_HISTORY_DATA_DIR) or a PostgreSQL (DATABASE_URL)`,
+        );
+      }
+      // Left by a process that is gone: take it over.
+      rmSync(lockFile, { force: true });
+    }
+  }
+  throw new Error(`Could not claim the history data folder ${where}`);
 }
 
 /** DATABASE_URL when set, else PGlite in `dataDir`. */
