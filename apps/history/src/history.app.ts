@@ -7,6 +7,7 @@ import { StreamingModuleOptions } from '@auren/streaming';
 import { HistoryModule } from './history.module';
 import { runMigrations } from './store/migrations';
 import { DatabaseRefusal, openDatabase, SqlDatabase } from './store/sql-database';
+import { HistoryReaders } from './writer/history-readers';
 
 /**
  * Opens the history database (DATABASE_URL, else the embedded engine in AUREN_HISTORY_DATA_DIR),
@@ -47,6 +48,10 @@ export async function createHistoryApp(
   );
   app.useGlobalFilters(new HttpErrorFilter());
   answerMethodNotAllowed(app.getHttpAdapter().getInstance());
+  // The writers: a Redis or Kafka consumer group shared with the other replicas, or this
+  // process's own reader of the memory stream (the all-in-one process: pass `streaming.shared`).
+  for (const reader of app.get(HistoryReaders).all)
+    app.connectMicroservice({ strategy: reader }, { inheritAppConfig: false });
   app.enableShutdownHooks();
   return app;
 }

@@ -1,10 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AuthModule } from '@auren/auth';
-import { AurenConfig, AurenConfigModule } from '@auren/config';
+import { AUREN_CONFIG, AurenConfig, AurenConfigModule } from '@auren/config';
 import { HealthModule, MetricsModule } from '@auren/platform';
 import { StreamingModule, StreamingModuleOptions } from '@auren/streaming';
 import { HistoryStoreModule, SQL_DATABASE } from './store/store.module';
 import type { SqlDatabase } from './store/sql-database';
+import { HistoryReaders } from './writer/history-readers';
+import { WriterModule } from './writer/writer.module';
 
 /**
  * The history service: writers that copy the stream into the database (shared work: a consumer
@@ -25,11 +27,18 @@ export class HistoryModule {
         HistoryStoreModule.forRoot(database, { owned: options.ownsDatabase ?? true }),
         AuthModule,
         MetricsModule,
+        WriterModule,
         HealthModule.forRoot({
-          inject: [SQL_DATABASE],
-          useFactory: (db: SqlDatabase) => ({
+          imports: [WriterModule],
+          inject: [SQL_DATABASE, HistoryReaders, AUREN_CONFIG],
+          useFactory: (db: SqlDatabase, readers: HistoryReaders, cfg: AurenConfig) => ({
             database: async () => {
               await db.query('SELECT 1');
+            },
+            // The stream unreachable, or more than AUREN_HISTORY_MAX_LAG events not written yet.
+            writer: async () => {
+              const problem = await readers.problem(cfg.history.maxLag);
+              if (problem) throw new Error(problem);
             },
           }),
         }),

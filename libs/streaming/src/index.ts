@@ -12,3 +12,8 @@ export * from './kafka/hybrid-sink';
 export * from './kafka/recent-ids';
 export * from './kafka/kafka-stream.server';
 export * from './kafka/kafka-constants';
+export * from './group/stream-batch';
+export * from './group/stream-group.transport';
+export * from './group/redis-group-source';
+export * from './group/log-batch-source';
+export * from './kafka/kafka-group.server';

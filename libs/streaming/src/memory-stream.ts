@@ -80,6 +80,11 @@ export class MemoryStream extends RedisStylePositions implements EventSink, Even
     return Promise.resolve(this.entries.at(-1)?.id ?? '0-0');
   }
 
+  /** How many entries the stream holds after `position` (a reader's lag). */
+  countAfter(position: string): number {
+    return this.entries.length - this.firstIndexAfter(position, false);
+  }
+
   /** Wakes blocked readers so that they can notice a shutdown. */
   close(): void {
     this.wake();
