@@ -89,7 +89,7 @@ describe(StreamGroupTransport.name, () => {
       String(c[c.indexOf('name') + 1]),
     );
 
-  beforeAll(async () => {
+  beforeAll(() => {
     admin = new Redis(url);
   });
 
