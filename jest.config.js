@@ -5,11 +5,20 @@
 // system does not, so its files go through ts-jest too (allowJs), as CommonJS.
 const transform = {
   '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }],
-  '^.+/node_modules/@nestjs/jwt/.+\\.js$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }],
+  '^.+/node_modules/@nestjs/jwt/.+\\.js$': [
+    'ts-jest',
+    { tsconfig: '<rootDir>/tsconfig.jest.json' },
+  ],
+  // mercurius loads its query cache (quick-lru, ES modules only) with a dynamic import(), which
+  // Jest's module system refuses without --experimental-vm-modules: both go through ts-jest too.
+  '^.+/node_modules/(mercurius/index|quick-lru/index)\\.js$': [
+    'ts-jest',
+    { tsconfig: '<rootDir>/tsconfig.jest.json' },
+  ],
 };
 const common = {
   transform,
-  transformIgnorePatterns: ['/node_modules/(?!@nestjs/jwt/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs/jwt/|mercurius/index\\.js|quick-lru/))'],
   testEnvironment: 'node',
   moduleNameMapper: { '^@auren/(.*)$': '<rootDir>/libs/$1/src' },
   rootDir: __dirname,

@@ -3,6 +3,7 @@ import { AuthModule } from '@auren/auth';
 import { AUREN_CONFIG, AurenConfig, AurenConfigModule } from '@auren/config';
 import { HealthModule, MetricsModule } from '@auren/platform';
 import { StreamingModule, StreamingModuleOptions } from '@auren/streaming';
+import { HistoryGraphqlModule } from './graphql/history-graphql.module';
 import { HistoryStoreModule, SQL_DATABASE } from './store/store.module';
 import type { SqlDatabase } from './store/sql-database';
 import { HistoryReaders } from './writer/history-readers';
@@ -26,6 +27,7 @@ export class HistoryModule {
         StreamingModule.forRoot(options.streaming ?? {}),
         HistoryStoreModule.forRoot(database, { owned: options.ownsDatabase ?? true }),
         AuthModule,
+        HistoryGraphqlModule,
         MetricsModule,
         WriterModule,
         HealthModule.forRoot({

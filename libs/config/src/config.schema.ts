@@ -132,6 +132,16 @@ export const envSchema = z.object({
     .optional(),
   AUREN_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   AUREN_METRICS_HOST: z.string().min(1).optional(),
+  AUREN_GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).max(64).default(8),
+  AUREN_GRAPHQL_MAX_COMPLEXITY: z.coerce.number().int().min(100).default(5000),
+  AUREN_GRAPHQL_MAX_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  AUREN_GRAPHQL_PERSISTED_QUERIES: z.string().min(1).optional(),
+  AUREN_GRAPHQL_ONLY_PERSISTED: z
+    .enum(['true', 'false', '1', '0'], {
+      errorMap: () => ({ message: 'must be true or false' }),
+    })
+    .default('false')
+    .transform((value) => value === 'true' || value === '1'),
   HISTORY_PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   DATABASE_URL: z
     .string()

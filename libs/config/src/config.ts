@@ -94,6 +94,17 @@ export interface AurenConfig {
   retryAfterSeconds: number;
   /** Ingest rate limits per credential (`AUREN_RATE_LIMIT_*`). */
   rateLimit: RateLimitConfig;
+  /** The history's GraphQL API (docs/graphql.md, "Limits"). */
+  graphql: {
+    maxDepth: number;
+    maxComplexity: number;
+    /** Largest `first` of `events`. */
+    maxPageSize: number;
+    /** Allow-list file of operations (JSON); unset: none. */
+    persistedQueriesFile?: string;
+    /** Run only the operations of that file. */
+    onlyPersisted: boolean;
+  };
   /** The history service (docs/history.md). */
   history: {
     port: number;
@@ -250,6 +261,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AurenConfig {
       `AUREN_CLIENT_QUEUE_LIMIT: must be above ${STREAM_READ_BATCH}, the stream read batch, or healthy clients would be cut off during bursts`,
     );
   }
+  if (e.AUREN_GRAPHQL_ONLY_PERSISTED && !e.AUREN_GRAPHQL_PERSISTED_QUERIES) {
+    problems.push(
+      'AUREN_GRAPHQL_ONLY_PERSISTED: needs AUREN_GRAPHQL_PERSISTED_QUERIES, the allow-list file',
+    );
+  }
   const rateLimit = parseRateLimits(
     {
       rate: e.AUREN_RATE_LIMIT_EVENTS_PER_SECOND,
@@ -318,6 +334,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AurenConfig {
     pingTimeoutMs: e.AUREN_PING_TIMEOUT_MS,
     retryAfterSeconds: e.AUREN_RETRY_AFTER_SECONDS,
     rateLimit,
+    graphql: {
+      maxDepth: e.AUREN_GRAPHQL_MAX_DEPTH,
+      maxComplexity: e.AUREN_GRAPHQL_MAX_COMPLEXITY,
+      maxPageSize: e.AUREN_GRAPHQL_MAX_PAGE_SIZE,
+      persistedQueriesFile: e.AUREN_GRAPHQL_PERSISTED_QUERIES,
+      onlyPersisted: e.AUREN_GRAPHQL_ONLY_PERSISTED,
+    },
     history: {
       port: e.HISTORY_PORT,
       databaseUrl: e.DATABASE_URL,

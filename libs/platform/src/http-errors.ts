@@ -53,6 +53,9 @@ export class HttpErrorFilter implements ExceptionFilter {
   constructor(private readonly onReject?: RejectListener) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
+    // A global filter also sees what GraphQL resolvers throw: that goes back to the GraphQL
+    // engine, which answers it in the `errors` array (apps/history/src/graphql/graphql-errors.ts).
+    if (host.getType<string>() !== 'http') throw exception;
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     if (
       exception instanceof HttpException &&

@@ -1,0 +1,227 @@
+import type { SqlDatabase } from '../store/sql-database';
+import { checkId, type TimeRange } from './arguments';
+import { QueryInputError } from './query-errors';
+import { asDate } from './event-record';
+import { EMPTY_FIGURES, Figures, toFigures } from './figures';
+import { FIGURE_SUMS, QUANTILES, rollupSource } from './rollup-source';
+import { QueryViewer, SqlParams } from './scope';
+
+export type StatsBucket = 'MINUTE' | 'HOUR' | 'DAY';
+export type CostDimension = 'AGENT' | 'MODEL' | 'USER' | 'DAY';
+
+export interface AgentSummary extends Figures {
+  agent: string;
+  /** Start of the newest minute or hour that holds events of the agent in the range. */
+  lastSeen: Date | null;
+}
+
+export interface ModelFigures extends Figures {
+  /** null: events without a model. */
+  model: string | null;
+}
+
+export interface BucketFigures extends Figures {
+  start: Date;
+  models: ModelFigures[];
+}
+
+export interface AgentStats {
+  agent: string;
+  bucket: StatsBucket;
+  from: Date;
+  to: Date;
+  totals: Figures;
+  buckets: BucketFigures[];
+  models: ModelFigures[];
+}
+
+export interface CostRow {
+  agent: string | null;
+  model: string | null;
+  user: string | null;
+  day: Date | null;
+  events: number;
+  inputTokens: number;
+  outputTokens: number;
+  tokens: number;
+  cost: number;
+}
+
+export interface CostBreakdown {
+  by: CostDimension[];
+  from: Date;
+  to: Date;
+  rows: CostRow[];
+  total: CostRow;
+  truncated: boolean;
+}
+
+/** Widest range per bucket size: the number of buckets stays a few thousand at most. */
+export const MAX_BUCKET_DAYS: Record<StatsBucket, number> = { MINUTE: 2, HOUR: 92, DAY: 366 };
+const DAY_MS = 86_400_000;
+/** Rows a cost breakdown returns at most (`truncated` says when there were more). */
+export const MAX_COST_ROWS = 10_000;
+
+const orNull = (value: unknown): string | null =>
+  typeof value === 'string' && value !== '' ? value : null;
+
+export async function agentSummaries(
+  db: SqlDatabase,
+  viewer: QueryViewer,
+  range: TimeRange,
+): Promise<AgentSummary[]> {
+  const params = new SqlParams();
+  const source = rollupSource(range, viewer, params);
+  const { rows } = await db.query(
+    `SELECT s.*, ${QUANTILES} FROM (
+       SELECT agent_id, max(bucket) AS last_seen, ${FIGURE_SUMS} FROM ${source} r GROUP BY agent_id
+     ) s ORDER BY agent_id`,
+    params.values,
+  );
+  return rows.map((row) => ({
+    agent: String(row.agent_id),
+    lastSeen: asDate(row.last_seen),
+    ...toFigures(row),
+  }));
+}
+
+const UNIT: Record<StatsBucket, string> = { MINUTE: 'minute', HOUR: 'hour', DAY: 'day' };
+
+export async function agentStats(
+  db: SqlDatabase,
+  viewer: QueryViewer,
+  agent: string,
+  range: TimeRange,
+  bucket: StatsBucket,
+): Promise<AgentStats> {
+  checkId(agent, 'agent');
+  const maxDays = MAX_BUCKET_DAYS[bucket];
+  if (range.to.getTime() - range.from.getTime() > maxDays * DAY_MS) {
+    throw new QueryInputError('bucket', `${bucket} buckets cover at most ${maxDays} days from..to`);
+  }
+  const params = new SqlParams();
+  const agentParam = params.add(agent);
+  const source = rollupSource(
+    range,
+    viewer,
+    params,
+    [`agent_id = ${agentParam}`],
+    bucket === 'MINUTE',
+  );
+  // One pass: per (bucket, model), per bucket, per model and the total, told apart by grouping().
+  const { rows } = await db.query(
+    `SELECT s.*, ${QUANTILES} FROM (
+       SELECT date_trunc('${UNIT[bucket]}', bucket, 'UTC') AS b, model, grouping(date_trunc('${UNIT[bucket]}', bucket, 'UTC'), model) AS g,
+         ${FIGURE_SUMS}
+       FROM ${source} r
+       GROUP BY GROUPING SETS ((1, 2), (1), (2), ())
+     ) s ORDER BY b, model`,
+    params.values,
+  );
+  const stats: AgentStats = {
+    agent,
+    bucket,
+    from: range.from,
+    to: range.to,
+    totals: EMPTY_FIGURES,
+    buckets: [],
+    models: [],
+  };
+  const buckets = new Map<number, BucketFigures>();
+  const perBucketModels: Array<{ start: Date; figures: ModelFigures }> = [];
+  for (const row of rows) {
+    const g = Number(row.g);
+    const figures = toFigures(row);
+    if (g === 3) stats.totals = figures;
+    else if (g === 2) stats.models.push({ model: orNull(row.model), ...figures });
+    else if (g === 1) {
+      const start = asDate(row.b)!;
+      buckets.set(start.getTime(), { start, ...figures, models: [] });
+    } else
+      perBucketModels.push({
+        start: asDate(row.b)!,
+        figures: { model: orNull(row.model), ...figures },
+      });
+  }
+  for (const { start, figures } of perBucketModels)
+    buckets.get(start.getTime())?.models.push(figures);
+  stats.buckets = [...buckets.values()].sort((a, b) => a.start.getTime() - b.start.getTime());
+  return stats;
+}
+
+const DIMENSION_SQL: Record<CostDimension, string> = {
+  AGENT: 'agent_id',
+  MODEL: 'model',
+  USER: 'user_id',
+  DAY: "date_trunc('day', bucket, 'UTC')",
+};
+const DIMENSION_NAME: Record<CostDimension, string> = {
+  AGENT: 'agent',
+  MODEL: 'model',
+  USER: 'usr',
+  DAY: 'day',
+};
+
+export async function costBreakdown(
+  db: SqlDatabase,
+  viewer: QueryViewer,
+  range: TimeRange,
+  by: CostDimension[],
+): Promise<CostBreakdown> {
+  const dims = [...new Set(by)];
+  const params = new SqlParams();
+  const source = rollupSource(range, viewer, params);
+  const select = dims.map((d) => `${DIMENSION_SQL[d]} AS ${DIMENSION_NAME[d]}`);
+  const groups = dims.map((_, i) => String(i + 1));
+  const grouping = dims.length
+    ? `, grouping(${dims.map((d) => DIMENSION_SQL[d]).join(', ')}) AS g`
+    : ', 0 AS g';
+  const groupBy = dims.length ? `GROUP BY GROUPING SETS ((${groups.join(', ')}), ())` : '';
+  const order = [
+    'g DESC',
+    ...(dims.includes('DAY') ? ['day'] : []),
+    'cost DESC',
+    ...dims.filter((d) => d !== 'DAY').map((d) => DIMENSION_NAME[d]),
+  ];
+  const { rows } = await db.query(
+    `SELECT ${[...select, 'sum(events) AS events', 'sum(input_tokens) AS input_tokens', 'sum(output_tokens) AS output_tokens', 'sum(tokens) AS tokens', 'sum(cost) AS cost'].join(', ')}${grouping}
+     FROM ${source} r ${groupBy}
+     ORDER BY ${order.join(', ')} LIMIT ${MAX_COST_ROWS + 2}`,
+    params.values,
+  );
+  const toRow = (row: Record<string, unknown>): CostRow => ({
+    agent: dims.includes('AGENT') ? String(row.agent) : null,
+    model: orNull(row.model),
+    user: orNull(row.usr),
+    day: dims.includes('DAY') ? asDate(row.day) : null,
+    events: Number(row.events ?? 0),
+    inputTokens: Number(row.input_tokens ?? 0),
+    outputTokens: Number(row.output_tokens ?? 0),
+    tokens: Number(row.tokens ?? 0),
+    cost: Number(row.cost ?? 0),
+  });
+  // The grand total row sorts first (g has every bit set); with no dimension it is the only row.
+  const totalRow = rows.find((row) => Number(row.g) !== 0 || dims.length === 0);
+  const detail = dims.length ? rows.filter((row) => Number(row.g) === 0) : [];
+  const total = totalRow
+    ? { ...toRow(totalRow), agent: null, model: null, user: null, day: null }
+    : {
+        agent: null,
+        model: null,
+        user: null,
+        day: null,
+        events: 0,
+        inputTokens: 0,
+        outputTokens: 0,
+        tokens: 0,
+        cost: 0,
+      };
+  return {
+    by: dims,
+    from: range.from,
+    to: range.to,
+    rows: detail.slice(0, MAX_COST_ROWS).map(toRow),
+    total,
+    truncated: detail.length > MAX_COST_ROWS,
+  };
+}
