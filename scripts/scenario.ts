@@ -75,6 +75,7 @@ export const MODEL_PRICES: Readonly<Record<string, ModelPrice>> = {
   'gpt-4o-mini': { input: 0.15, output: 0.6 },
   'claude-3-5-sonnet': { input: 3, output: 15 },
   'claude-3-5-haiku': { input: 0.8, output: 4 },
+  'gemini-1.5-flash': { input: 0.075, output: 0.3 },
 };
 
 /** Rounds to 8 decimals so sums of USD amounts stay free of float noise. */
@@ -157,6 +158,8 @@ export interface ScenarioOptions {
   concurrency?: number;
   /** Clock for `timestamp` (ms since epoch). Default `Date.now`. */
   now?: () => number;
+  /** The crew: who runs sessions and who they collaborate with. Default {@link AGENTS}. */
+  agents?: readonly AgentProfile[];
 }
 
 /** What a step needs to build its event; `emit` returns the step's event. */
@@ -194,6 +197,7 @@ export class Scenario {
   private readonly rng: Prng;
   private readonly concurrency: number;
   private readonly now: () => number;
+  private readonly agents: readonly AgentProfile[];
   private readonly active: Session[] = [];
   private sequence = 0;
   private sessionsStarted = 0;
@@ -202,6 +206,8 @@ export class Scenario {
     this.rng = new Prng(options.seed);
     this.concurrency = Math.max(1, Math.floor(options.concurrency ?? 3));
     this.now = options.now ?? Date.now;
+    this.agents = options.agents ?? AGENTS;
+    if (this.agents.length < 3) throw new Error('a crew needs at least three agents');
   }
 
   /** The next event of the scenario; the stream never ends. */
@@ -221,8 +227,8 @@ export class Scenario {
 
   private startSession(): Session {
     const busy = new Set(this.active.map((s) => s.agent.id));
-    const idle = AGENTS.filter((a) => !busy.has(a.id));
-    const agent = this.rng.pick(idle.length > 0 ? idle : AGENTS);
+    const idle = this.agents.filter((a) => !busy.has(a.id));
+    const agent = this.rng.pick(idle.length > 0 ? idle : this.agents);
     this.sessionsStarted += 1;
     const rng = this.rng;
     const steps: Step[] = [(c) => this.started(c)];
@@ -328,7 +334,11 @@ export class Scenario {
     if (!success) metrics.error_type = rng.pick(['timeout', 'rate_limit']);
     const payload = {
       model,
-      provider: model.startsWith('gpt') ? 'openai' : 'anthropic',
+      provider: model.startsWith('gpt')
+        ? 'openai'
+        : model.startsWith('gemini')
+          ? 'google'
+          : 'anthropic',
       purpose: rng.pick(['plan', 'analyse', 'summarise', 'critique']),
       finish_reason: success ? 'stop' : 'error',
     };
@@ -416,7 +426,7 @@ export class Scenario {
 
   private collaboration(ctx: StepContext): ScenarioEvent {
     const { session, rng } = ctx;
-    const others = AGENTS.filter((a) => a.id !== session.agent.id);
+    const others = this.agents.filter((a) => a.id !== session.agent.id);
     const first = rng.pick(others);
     const partners = [first];
     if (rng.chance(0.4)) partners.push(rng.pick(others.filter((a) => a.id !== first.id)));
