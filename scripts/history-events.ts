@@ -53,15 +53,18 @@ export const RESEARCH_CREW: readonly AgentProfile[] = [
   },
 ];
 
-export const CREWS: ReadonlyArray<{ name: string; agents: readonly AgentProfile[]; share: number }> =
-  [
-    { name: 'performance', agents: AGENTS, share: 0.65 },
-    { name: 'research', agents: RESEARCH_CREW, share: 0.35 },
-  ];
+export const CREWS: ReadonlyArray<{
+  name: string;
+  agents: readonly AgentProfile[];
+  share: number;
+}> = [
+  { name: 'performance', agents: AGENTS, share: 0.65 },
+  { name: 'research', agents: RESEARCH_CREW, share: 0.35 },
+];
 
 export interface HistoryOptions {
   seed: number;
-  /** How many days back from `end`. */
+  /** How many days back from `end` (may be a fraction: 1 / 8640 is 10 seconds). */
   days: number;
   /** Events in all (spread over the days). */
   total: number;
@@ -101,7 +104,7 @@ export function* historyBatches(options: HistoryOptions): Generator<StreamedEven
   const batchSize = options.batchSize ?? 2000;
   const rng = prng(seed);
   const pickUser = userPicker(options.users ?? 6, prng(seed ^ 0x5eed));
-  let clock = end - days * DAY_MS;
+  let clock = Math.round(end - days * DAY_MS);
   const crews = CREWS.map((crew, i) => ({
     ...crew,
     scenario: new Scenario({
@@ -113,9 +116,13 @@ export function* historyBatches(options: HistoryOptions): Generator<StreamedEven
   }));
   const sessionUsers = new Map<string, string>();
   // Events per hour follow hourWeight; the cumulative target keeps the total exact.
-  const hours = days * 24;
   const start = clock;
-  const weights = Array.from({ length: hours }, (_, h) => hourWeight(h % 24));
+  const hours = Math.ceil((days * DAY_MS) / HOUR_MS);
+  const hourLength = (hour: number) => Math.min(HOUR_MS, end - (start + hour * HOUR_MS));
+  const weights = Array.from(
+    { length: hours },
+    (_, h) => (hourWeight(new Date(start + h * HOUR_MS).getUTCHours()) * hourLength(h)) / HOUR_MS,
+  );
   const weightSum = weights.reduce((a, b) => a + b, 0);
   let emitted = 0;
   let cumulative = 0;
@@ -128,7 +135,7 @@ export function* historyBatches(options: HistoryOptions): Generator<StreamedEven
     const count = target - emitted;
     if (count <= 0) continue;
     const hourStart = start + hour * HOUR_MS;
-    const step = HOUR_MS / count;
+    const step = hourLength(hour) / count;
     for (let i = 0; i < count; i++) {
       clock = Math.floor(hourStart + (i + rng()) * step);
       const r = rng();

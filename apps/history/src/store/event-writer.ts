@@ -1,6 +1,6 @@
 import type { StreamedEvent } from '@auren/contracts';
 import { dayOf, EventRow, toRow } from './event-rows';
-import { SCHEMA_LOCK } from './migrations';
+import { latencyBucket, SCHEMA_LOCK } from './migrations';
 import type { SqlDatabase, SqlSession } from './sql-database';
 
 export const EVENT_COLUMNS: Array<[keyof EventRow, string]> = [
@@ -28,18 +28,30 @@ export const EVENT_COLUMNS: Array<[keyof EventRow, string]> = [
 ];
 
 const names = EVENT_COLUMNS.map(([name]) => name).join(', ');
-const unnest = EVENT_COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ');
+const BODY = EVENT_COLUMNS.length; // the last parameter: every body in one JSON array
 
-function rollup(table: string, unit: 'minute' | 'hour'): string {
-  return `INSERT INTO ${table} AS r (bucket, agent_id, event_type, model, user_id, events, successes,
-      failures, latency_count, latency_sum, latency_hist, input_tokens, output_tokens, tokens, cost)
-    SELECT date_trunc('${unit}', ts), agent_id, event_type, coalesce(model, ''), coalesce(user_id, ''),
-      count(*), count(*) FILTER (WHERE success), count(*) FILTER (WHERE NOT success),
-      count(latency_ms), coalesce(sum(latency_ms), 0), auren_hist_of(auren_latency_bucket(latency_ms)),
-      coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0), coalesce(sum(tokens), 0),
-      coalesce(sum(cost), 0)
-    FROM inserted GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
-    ON CONFLICT (bucket, agent_id, event_type, model, user_id) DO UPDATE SET
+/** The rollup columns, in the order of the pre-aggregated parameters. */
+const ROLLUP_COLUMNS: Array<[string, string]> = [
+  ['bucket', 'timestamptz'],
+  ['agent_id', 'text'],
+  ['event_type', 'text'],
+  ['model', 'text'],
+  ['user_id', 'text'],
+  ['events', 'bigint'],
+  ['successes', 'bigint'],
+  ['failures', 'bigint'],
+  ['latency_count', 'bigint'],
+  ['latency_sum', 'double precision'],
+  ['latency_hist', 'text'],
+  ['input_tokens', 'bigint'],
+  ['output_tokens', 'bigint'],
+  ['tokens', 'bigint'],
+  ['cost', 'double precision'],
+];
+const rollupNames = ROLLUP_COLUMNS.map(([name]) => name).join(', ');
+const KEY = 'bucket, agent_id, event_type, model, user_id';
+
+const UPSERT = `ON CONFLICT (${KEY}) DO UPDATE SET
       events = r.events + excluded.events,
       successes = r.successes + excluded.successes,
       failures = r.failures + excluded.failures,
@@ -50,22 +62,146 @@ function rollup(table: string, unit: 'minute' | 'hour'): string {
       output_tokens = r.output_tokens + excluded.output_tokens,
       tokens = r.tokens + excluded.tokens,
       cost = r.cost + excluded.cost`;
+
+/** Adds the batch's pre-aggregated rollup rows (parameters from `first`) when every row was new. */
+function rollupGiven(table: string, first: number, total: number): string {
+  const params = ROLLUP_COLUMNS.map(([, type], i) => `$${first + i}::${type}[]`).join(', ');
+  const select = ROLLUP_COLUMNS.map(([name]) =>
+    name === 'latency_hist' ? 'latency_hist::integer[]' : name,
+  ).join(', ');
+  return `INSERT INTO ${table} AS r (${rollupNames})
+    SELECT ${select} FROM unnest(${params}) AS g(${rollupNames})
+    WHERE (SELECT n FROM counted) = $${total}
+    ORDER BY ${KEY}
+    ${UPSERT}`;
 }
+
+/** Aggregates the rows this statement inserted, when some of the batch was already stored. */
+function rollupInserted(table: string, unit: 'minute' | 'hour', total: number): string {
+  return `INSERT INTO ${table} AS r (${rollupNames})
+    SELECT date_trunc('${unit}', ts, 'UTC'), agent_id, event_type, coalesce(model, ''),
+      coalesce(user_id, ''), count(*), count(*) FILTER (WHERE success),
+      count(*) FILTER (WHERE NOT success), count(latency_ms), coalesce(sum(latency_ms), 0),
+      auren_hist_of(auren_latency_bucket(latency_ms)), coalesce(sum(input_tokens), 0),
+      coalesce(sum(output_tokens), 0), coalesce(sum(tokens), 0), coalesce(sum(cost), 0)
+    FROM inserted WHERE (SELECT n FROM counted) < $${total}
+    GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+    ${UPSERT}`;
+}
+
+const MINUTE_PARAMS = BODY + 1;
+const HOUR_PARAMS = MINUTE_PARAMS + ROLLUP_COLUMNS.length;
+const TOTAL_PARAM = HOUR_PARAMS + ROLLUP_COLUMNS.length;
 
 /**
  * One statement: the rows not stored yet go in (a repeat of an event_id at the same time is
  * skipped, which makes redelivery harmless), and only those are added to the minute and hour
- * rollups. Rollup rows are touched in key order, so concurrent writers never deadlock.
+ * rollups. The writer aggregates the batch itself (see {@link rollupsOf}); when every row turned
+ * out new (the usual case) those sums are added, otherwise the statement aggregates exactly the
+ * rows it inserted (`inserted`) instead. Rollup rows are touched in key order, so concurrent
+ * writers never deadlock. The bodies travel as one JSON array (`jsonb` parses it once; a `jsonb[]`
+ * literal would need every quote escaped on the way), the other columns as arrays.
  */
 export const INSERT_EVENTS_SQL = `WITH inserted AS (
     INSERT INTO auren_events (${names})
-    SELECT * FROM unnest(${unnest})
+    SELECT * FROM unnest(${EVENT_COLUMNS.slice(0, BODY - 1)
+      .map(([, type], i) => `$${i + 1}::${type}[]`)
+      .join(', ')},
+      ARRAY(SELECT e FROM jsonb_array_elements($${BODY}::text::jsonb) WITH ORDINALITY AS j(e, i) ORDER BY i))
     ON CONFLICT DO NOTHING
     RETURNING ts, agent_id, event_type, model, user_id, success, latency_ms, input_tokens,
       output_tokens, tokens, cost
-  ), minute AS (${rollup('auren_rollup_minute', 'minute')})
-  ${rollup('auren_rollup_hour', 'hour')}
-  RETURNING (SELECT count(*) FROM inserted) AS inserted`;
+  ), counted AS (SELECT count(*) AS n FROM inserted),
+  minute_given AS (${rollupGiven('auren_rollup_minute', MINUTE_PARAMS, TOTAL_PARAM)}),
+  hour_given AS (${rollupGiven('auren_rollup_hour', HOUR_PARAMS, TOTAL_PARAM)}),
+  minute_inserted AS (${rollupInserted('auren_rollup_minute', 'minute', TOTAL_PARAM)}),
+  hour_inserted AS (${rollupInserted('auren_rollup_hour', 'hour', TOTAL_PARAM)})
+  SELECT n AS inserted FROM counted`;
+
+/** One rollup row's sums: what a batch adds to a (bucket, agent, type, model, user) key. */
+export interface RollupDelta {
+  bucket: number;
+  agent_id: string;
+  event_type: string;
+  model: string;
+  user_id: string;
+  events: number;
+  successes: number;
+  failures: number;
+  latency_count: number;
+  latency_sum: number;
+  latency_hist: number[] | null;
+  input_tokens: number;
+  output_tokens: number;
+  tokens: number;
+  cost: number;
+}
+
+/**
+ * The rows' sums per rollup key for buckets of `unitMs` (60,000 or 3,600,000; UTC), as the SQL
+ * aggregation of the same rows would give them (histograms by {@link latencyBucket}).
+ */
+export function rollupsOf(rows: EventRow[], unitMs: number): RollupDelta[] {
+  const groups = new Map<string, RollupDelta>();
+  for (const row of rows) {
+    const bucket = Math.floor(Date.parse(row.ts) / unitMs) * unitMs;
+    const model = row.model ?? '';
+    const user = row.user_id ?? '';
+    const key = `${bucket}\u0000${row.agent_id}\u0000${row.event_type}\u0000${model}\u0000${user}`;
+    let group = groups.get(key);
+    if (group === undefined) {
+      group = {
+        bucket,
+        agent_id: row.agent_id,
+        event_type: row.event_type,
+        model,
+        user_id: user,
+        events: 0,
+        successes: 0,
+        failures: 0,
+        latency_count: 0,
+        latency_sum: 0,
+        latency_hist: null,
+        input_tokens: 0,
+        output_tokens: 0,
+        tokens: 0,
+        cost: 0,
+      };
+      groups.set(key, group);
+    }
+    group.events += 1;
+    if (row.success === true) group.successes += 1;
+    else if (row.success === false) group.failures += 1;
+    const slot = latencyBucket(row.latency_ms);
+    if (slot !== null) {
+      group.latency_count += 1;
+      group.latency_sum += row.latency_ms as number;
+      const hist = (group.latency_hist ??= []);
+      while (hist.length < slot) hist.push(0);
+      hist[slot - 1] += 1;
+    }
+    group.input_tokens += row.input_tokens ?? 0;
+    group.output_tokens += row.output_tokens ?? 0;
+    group.tokens += row.tokens ?? 0;
+    group.cost += row.cost ?? 0;
+  }
+  return [...groups.values()];
+}
+
+/** Column-wise parameters of rollup rows, in ROLLUP_COLUMNS order. */
+function rollupParams(deltas: RollupDelta[]): unknown[][] {
+  return ROLLUP_COLUMNS.map(([name]) =>
+    deltas.map((delta) => {
+      if (name === 'bucket') return new Date(delta.bucket).toISOString();
+      if (name === 'latency_hist')
+        return delta.latency_hist === null ? null : `{${delta.latency_hist.join(',')}}`;
+      return delta[name as keyof RollupDelta];
+    }),
+  );
+}
+
+/** Named, so that PostgreSQL plans it once per connection (the text never changes). */
+const INSERT_STATEMENT = { name: 'auren_insert_events_v1' };
 
 export interface WriteOutcome {
   /** Events stored by this call. */
@@ -111,9 +247,19 @@ async function createPartition(tx: SqlSession, day: string): Promise<void> {
   );
 }
 
-/** Column-wise arrays of the rows, in {@link EVENT_COLUMNS} order: the insert's parameters. */
-export function columnsOf(rows: EventRow[]): unknown[][] {
-  return EVENT_COLUMNS.map(([name]) => rows.map((row) => row[name]));
+/**
+ * The insert's parameters: the rows column-wise in {@link EVENT_COLUMNS} order (the bodies as one
+ * JSON array text), the batch's minute and hour rollups, and the number of rows.
+ */
+export function insertParams(rows: EventRow[]): unknown[] {
+  const params: unknown[] = EVENT_COLUMNS.slice(0, BODY - 1).map(([name]) =>
+    rows.map((row) => row[name]),
+  );
+  params.push(`[${rows.map((row) => row.body).join(',')}]`);
+  params.push(...rollupParams(rollupsOf(rows, 60_000)));
+  params.push(...rollupParams(rollupsOf(rows, 3_600_000)));
+  params.push(rows.length);
+  return params;
 }
 
 /**
@@ -136,19 +282,18 @@ export async function writeEvents(
   }
   const days = rows.map((row) => dayOf(row.ts));
   await partitions.ensure(db, days);
-  const params = columnsOf(rows);
+  const params = insertParams(rows);
   let result: { rows: Array<{ inserted: string | number }> };
   try {
-    result = await db.query(INSERT_EVENTS_SQL, params);
+    result = await db.queryPrepared(INSERT_STATEMENT, INSERT_EVENTS_SQL, params);
   } catch (error) {
     // 23514 "no partition of relation found": retention (maybe another process's) dropped a day
     // this process still remembered. Look again and retry once.
     if ((error as { code?: string }).code !== '23514') throw error;
     partitions.reset();
     await partitions.ensure(db, days);
-    result = await db.query(INSERT_EVENTS_SQL, params);
+    result = await db.queryPrepared(INSERT_STATEMENT, INSERT_EVENTS_SQL, params);
   }
-  // The hour rollup's RETURNING has one row per bucket touched; none when nothing was new.
   const inserted = Number(result.rows[0]?.inserted ?? 0);
   return { inserted, duplicates: events.length - inserted };
 }

@@ -8,16 +8,42 @@ export interface Migration {
 }
 
 /**
+ * The histogram's bucket boundaries in ms: 1.1^k for k = 0 … 198, rounded to 6 significant
+ * digits so that SQL (`width_bucket` over this array) and JavaScript ({@link latencyBucket}, which
+ * the writer uses to pre-aggregate a batch) read the same doubles and always agree.
+ */
+export const LATENCY_THRESHOLDS: readonly number[] = Array.from({ length: 199 }, (_, k) =>
+  Number((1.1 ** k).toPrecision(6)),
+);
+
+/**
+ * The histogram bucket of a latency: 1 for [0, 1) ms, i ≥ 2 for [t(i-2), t(i-1)) with t the
+ * {@link LATENCY_THRESHOLDS}, 200 for everything above; null for no or a negative latency.
+ * Equal to SQL `auren_latency_bucket`.
+ */
+export function latencyBucket(ms: number | null): number | null {
+  if (ms === null || !(ms >= 0)) return null;
+  let low = 0;
+  let high = LATENCY_THRESHOLDS.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (LATENCY_THRESHOLDS[mid] <= ms) low = mid + 1;
+    else high = mid;
+  }
+  return 1 + low;
+}
+
+/**
  * Latency histograms: bucket 1 holds [0, 1) ms, bucket i ≥ 2 holds [1.1^(i-2), 1.1^(i-1)) ms,
  * up to bucket 200 (≈ 44 h, and everything above). Percentiles read from them are within ±5 % of
- * the exact value (the bucket's geometric middle is reported).
+ * the exact value (the bucket's geometric middle is reported). `width_bucket` is a binary search
+ * in C: no logarithm whose last bit could differ between libm and V8.
  */
 const HISTOGRAMS = `
 CREATE OR REPLACE FUNCTION auren_latency_bucket(ms double precision) RETURNS integer
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT CASE WHEN ms IS NULL OR ms < 0 THEN NULL
-              WHEN ms < 1 THEN 1
-              ELSE least(200, 2 + floor(ln(ms) / ln(1.1))::integer) END
+  SELECT CASE WHEN ms IS NULL OR ms < 0 OR ms = 'NaN' THEN NULL
+              ELSE 1 + width_bucket(ms, '{${LATENCY_THRESHOLDS.join(',')}}'::double precision[]) END
 $$;
 
 CREATE OR REPLACE FUNCTION auren_latency_bucket_value(bucket integer) RETURNS double precision
@@ -38,16 +64,20 @@ BEGIN
   RETURN hist;
 END $$;
 
--- Sums two histograms bucket by bucket.
+-- Sums two histograms bucket by bucket (in place into the longer one's copy: no subquery).
 CREATE OR REPLACE FUNCTION auren_hist_merge(a integer[], b integer[]) RETURNS integer[]
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
 DECLARE
-  n integer;
+  r integer[];
+  o integer[];
 BEGIN
   IF a IS NULL OR cardinality(a) = 0 THEN RETURN b; END IF;
   IF b IS NULL OR cardinality(b) = 0 THEN RETURN a; END IF;
-  n := greatest(cardinality(a), cardinality(b));
-  RETURN ARRAY(SELECT coalesce(a[i], 0) + coalesce(b[i], 0) FROM generate_series(1, n) AS i ORDER BY i);
+  IF cardinality(a) >= cardinality(b) THEN r := a; o := b; ELSE r := b; o := a; END IF;
+  FOR i IN 1 .. cardinality(o) LOOP
+    IF o[i] <> 0 THEN r[i] := r[i] + o[i]; END IF;
+  END LOOP;
+  RETURN r;
 END $$;
 
 -- The value below which fraction q of the observations lie (the bucket's geometric middle).
@@ -96,7 +126,7 @@ CREATE TABLE IF NOT EXISTS ${name} (
   tokens bigint NOT NULL DEFAULT 0,
   cost double precision NOT NULL DEFAULT 0,
   PRIMARY KEY (bucket, agent_id, event_type, model, user_id)
-);
+) WITH (fillfactor = 70);
 CREATE INDEX IF NOT EXISTS ${name}_agent ON ${name} (agent_id, bucket);
 `;
 }

@@ -7,7 +7,21 @@ export interface SqlSession {
   query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: R[] }>;
 }
 
+/**
+ * A statement run very often (the writer's insert) may be given a name: PostgreSQL then parses
+ * and plans it once per connection instead of every time. PGlite ignores it.
+ */
+export interface PreparedQuery {
+  name: string;
+}
+
 export interface SqlDatabase extends SqlSession {
+  /** {@link SqlSession.query}, as a named prepared statement on PostgreSQL. */
+  queryPrepared<R = Record<string, unknown>>(
+    statement: PreparedQuery,
+    text: string,
+    params: unknown[],
+  ): Promise<{ rows: R[] }>;
   /** `postgres` (a server at DATABASE_URL) or `pglite` (in-process, in a data folder). */
   readonly engine: 'postgres' | 'pglite';
   /** Where it is, without credentials: for logs. */
@@ -64,6 +78,15 @@ export class PostgresDatabase implements SqlDatabase {
 
   async query<R>(text: string, params?: unknown[]): Promise<{ rows: R[] }> {
     const result = await this.pool.query(text, params);
+    return { rows: result.rows as R[] };
+  }
+
+  async queryPrepared<R>(
+    statement: PreparedQuery,
+    text: string,
+    params: unknown[],
+  ): Promise<{ rows: R[] }> {
+    const result = await this.pool.query({ name: statement.name, text, values: params });
     return { rows: result.rows as R[] };
   }
 
@@ -139,6 +162,14 @@ export class PgliteDatabase implements SqlDatabase {
   async query<R>(text: string, params?: unknown[]): Promise<{ rows: R[] }> {
     const result = await this.db.query<R>(text, params);
     return { rows: result.rows };
+  }
+
+  async queryPrepared<R>(
+    _statement: PreparedQuery,
+    text: string,
+    params: unknown[],
+  ): Promise<{ rows: R[] }> {
+    return this.query<R>(text, params);
   }
 
   async exec(script: string): Promise<void> {
