@@ -64,7 +64,7 @@ function classifyMessage(message: string): Classified | undefined {
   const required = /argument "([^"]+)" of type "[^"]+" is required/.exec(message);
   if (required) return { code: 'BAD_USER_INPUT', message, extensions: { argument: required[1] } };
   if (
-    /^(Expected value of type|Expected type|Int cannot represent|Float cannot represent|String cannot represent|Boolean cannot represent|Enum ")/.test(
+    /^(Expected value of type|Expected type|(Int|Float|String|Boolean|ID) cannot represent|Enum "|Value "[^"]*" does not exist in "|Field "[^"]+" of required type "[^"]+" was not provided|Field "[^"]+" is not defined by type)/.test(
       message,
     )
   )

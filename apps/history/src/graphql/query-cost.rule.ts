@@ -45,8 +45,9 @@ interface Measure {
  * A validation rule: refuses an operation nested deeper than `maxDepth` (QUERY_TOO_DEEP) or whose
  * estimated cost is above `maxComplexity` (QUERY_TOO_COMPLEX), before anything runs. The cost: a
  * root field 10, an object field 1 plus what it selects, a list field its size times (1 plus what
- * each item selects), where the size is `first` (a literal, or the page size cap for a variable)
- * or 10 for lists without pagination; scalars are free. Aliases count each time they appear.
+ * each item selects), where the size is the `first` of the paginated field it belongs to (a
+ * literal, the page size cap for a variable, 50 when absent) or 10 for lists without pagination;
+ * scalars are free. Aliases count each time they appear.
  * It needs no variables, so mercurius can cache validated documents.
  */
 export function queryCostRule(limits: QueryCostLimits) {
@@ -55,17 +56,18 @@ export function queryCostRule(limits: QueryCostLimits) {
       selectionSet: SelectionSetNode | undefined,
       parent: GraphQLNamedType | undefined,
       visiting: Set<string>,
+      pageSize?: number,
     ): Measure => {
       const total: Measure = { cost: 0, depth: 0, introspectionDepth: 0 };
       if (!selectionSet) return total;
       for (const selection of selectionSet.selections) {
         let part: Measure;
         if (selection.kind === Kind.FIELD) {
-          part = measureField(selection, parent, visiting);
+          part = measureField(selection, parent, visiting, pageSize);
         } else if (selection.kind === Kind.INLINE_FRAGMENT) {
           const typeName = selection.typeCondition?.name.value;
           const type = typeName ? context.getSchema().getType(typeName) : parent;
-          part = measureSelections(selection.selectionSet, type ?? undefined, visiting);
+          part = measureSelections(selection.selectionSet, type ?? undefined, visiting, pageSize);
         } else {
           const name = selection.name.value;
           const fragment = context.getFragment(name);
@@ -76,6 +78,7 @@ export function queryCostRule(limits: QueryCostLimits) {
             fragment.selectionSet,
             type ?? undefined,
             new Set([...visiting, name]),
+            pageSize,
           );
         }
         total.cost += part.cost;
@@ -89,16 +92,26 @@ export function queryCostRule(limits: QueryCostLimits) {
       field: FieldNode,
       parent: GraphQLNamedType | undefined,
       visiting: Set<string>,
+      inheritedPageSize?: number,
     ): Measure => {
       const name = field.name.value;
       const definition =
         parent && (isObjectType(parent) || isInterfaceType(parent))
           ? parent.getFields()[name]
           : undefined;
+      // A paginated field (one with `first`) sizes the lists of what it returns (its edges).
+      let pageSize: number | undefined;
+      if (definition?.args.some((arg) => arg.name === 'first')) {
+        const first = field.arguments?.find((arg) => arg.name.value === 'first')?.value;
+        pageSize = DEFAULT_FIRST;
+        if (first?.kind === Kind.INT) pageSize = Math.min(Number(first.value), limits.maxPageSize);
+        else if (first?.kind === Kind.VARIABLE) pageSize = limits.maxPageSize;
+      }
       const child = measureSelections(
         field.selectionSet,
         definition ? getNamedType(definition.type) : undefined,
         visiting,
+        pageSize,
       );
       if (name.startsWith('__')) {
         // Introspection: free, and held to its own depth.
@@ -111,12 +124,7 @@ export function queryCostRule(limits: QueryCostLimits) {
       const leaf = !field.selectionSet;
       let cost = leaf ? 0 : 1 + child.cost;
       if (definition && !leaf && isList(definition.type)) {
-        const hasFirst = definition.args.some((arg) => arg.name === 'first');
-        let size = hasFirst ? DEFAULT_FIRST : LIST_ESTIMATE;
-        const first = field.arguments?.find((arg) => arg.name.value === 'first')?.value;
-        if (first?.kind === Kind.INT) size = Math.min(Number(first.value), limits.maxPageSize);
-        else if (first?.kind === Kind.VARIABLE) size = limits.maxPageSize;
-        cost *= Math.max(1, size);
+        cost *= Math.max(1, pageSize ?? inheritedPageSize ?? LIST_ESTIMATE);
       }
       return { cost, depth: 1 + child.depth, introspectionDepth: child.introspectionDepth };
     };

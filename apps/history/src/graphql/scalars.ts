@@ -7,11 +7,15 @@ const DATE_TIME =
 function parseDateTime(value: unknown): Date {
   if (typeof value !== 'string' || !DATE_TIME.test(value)) {
     throw new GraphQLError(
-      'a DateTime is an RFC 3339 string such as "2026-12-01T00:00:00Z" or "2026-12-01"',
+      `${JSON.stringify(value)?.slice(0, 64)} is not a DateTime: use an RFC 3339 string such as "2026-12-01T00:00:00Z" or "2026-12-01"`,
+      { extensions: { code: 'BAD_USER_INPUT' } },
     );
   }
   const date = new Date(value.length === 10 ? `${value}T00:00:00Z` : value);
-  if (!Number.isFinite(date.getTime())) throw new GraphQLError(`"${value}" is not a real date`);
+  if (!Number.isFinite(date.getTime()))
+    throw new GraphQLError(`"${value}" is not a real date`, {
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
   return date;
 }
 
@@ -27,7 +31,10 @@ export const DateTimeScalar = new GraphQLScalarType({
   },
   parseValue: parseDateTime,
   parseLiteral(ast) {
-    if (ast.kind !== Kind.STRING) throw new GraphQLError('a DateTime is written as a string');
+    if (ast.kind !== Kind.STRING)
+      throw new GraphQLError('a DateTime is written as a string', {
+        extensions: { code: 'BAD_USER_INPUT' },
+      });
     return parseDateTime(ast.value);
   },
 });
