@@ -1,7 +1,9 @@
 /**
- * Test-event generator: posts a continuous multi-agent scenario to AUREN ingest.
+ * Test-event generator: posts a continuous multi-agent scenario to AUREN ingest, or (with
+ * `--days`) backfills days of history straight into the history database (scripts/backfill.ts).
  * Run `npx tsx scripts/generate-events.ts --help` for usage.
  */
+import { BACKFILL_USAGE, backfillMain } from './backfill';
 import { Scenario, type ScenarioEvent } from './scenario';
 
 export const USAGE = `Usage: npx tsx scripts/generate-events.ts [options]
@@ -21,7 +23,16 @@ Options:
   --help       show this help
 
 Progress goes to stderr every second. Exit code: 0 when done, 1 if every request failed,
-2 on a usage error.`;
+2 on a usage error.
+
+With --days N it backfills history into the history database instead (see below).
+
+${BACKFILL_USAGE}`;
+
+/** Whether the command line asks for the backfill mode (`--days`). */
+export function isBackfill(argv: readonly string[]): boolean {
+  return argv.some((arg) => arg === '--days' || arg.startsWith('--days='));
+}
 
 export interface CliOptions {
   rate: number;
@@ -440,6 +451,13 @@ function summary(generator: Generator): string {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  if (isBackfill(argv)) {
+    if (argv.includes('--help') || argv.includes('-h')) {
+      process.stdout.write(`${BACKFILL_USAGE}\n`);
+      return 0;
+    }
+    return backfillMain(argv);
+  }
   let options: CliOptions;
   try {
     options = parseArgs(argv, process.env);
