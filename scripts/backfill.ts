@@ -206,7 +206,7 @@ export interface BackfillResult {
 export type Progress = (line: string) => void;
 
 /** COPY text format: `\N` for null, backslash escapes for the four special characters. */
-function copyValue(value: unknown): string {
+function copyValue(value: string | number | boolean | null | undefined): string {
   if (value === null || value === undefined) return '\\N';
   if (typeof value === 'boolean') return value ? 't' : 'f';
   const text = String(value);
@@ -350,7 +350,7 @@ async function backfillCopy(
 ): Promise<number> {
   await new PartitionKeeper().ensure(db, daysOf(options));
   const clients = [new Client({ connectionString: url }), new Client({ connectionString: url })];
-  const busy: Array<Promise<void> | undefined> = [undefined, undefined];
+  const busy: Array<Promise<void>> = [Promise.resolve(), Promise.resolve()];
   let written = 0;
   let next = 0;
   try {
@@ -388,7 +388,7 @@ async function backfillCopy(
       await busy[slot];
       busy[slot] = write(clients[slot], rows);
       // Surface a failure at once instead of after the next chunk is generated.
-      busy[slot]?.catch(() => undefined);
+      busy[slot].catch(() => undefined);
     }
     await Promise.all(busy);
     return written;

@@ -23,15 +23,19 @@ async function fingerprint(url: string): Promise<Record<string, unknown>> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
-    const events = await client.query(
+    const events = await client.query<Record<string, unknown>>(
       `SELECT count(*) AS n, md5(string_agg(concat_ws('|', ts, event_id, received_at, stream_id,
          event_type, agent_id, target_agent_id, user_id, trace_id, session_id, parent_event_id,
          model, success, latency_ms, confidence, input_tokens, output_tokens, tokens, cost,
          error_type, body::text), ',' ORDER BY event_id, ts)) AS print FROM auren_events`,
     );
-    const minute = await client.query(`SELECT ${ROLLUP_PRINT} FROM auren_rollup_minute`);
-    const hour = await client.query(`SELECT ${ROLLUP_PRINT} FROM auren_rollup_hour`);
-    const shape = await client.query(
+    const minute = await client.query<Record<string, unknown>>(
+      `SELECT ${ROLLUP_PRINT} FROM auren_rollup_minute`,
+    );
+    const hour = await client.query<Record<string, unknown>>(
+      `SELECT ${ROLLUP_PRINT} FROM auren_rollup_hour`,
+    );
+    const shape = await client.query<Record<string, unknown>>(
       `SELECT count(DISTINCT agent_id) AS agents, count(DISTINCT user_id) AS users,
          count(DISTINCT model) AS models, count(DISTINCT event_type) AS types,
          count(*) FILTER (WHERE event_type = 'tool_usage' AND NOT success) AS tool_failures,
