@@ -185,11 +185,16 @@ export async function runMigrations(
   db: SqlDatabase,
   migrations: Migration[] = MIGRATIONS,
 ): Promise<number[]> {
-  await db.exec(`CREATE TABLE IF NOT EXISTS auren_schema_migrations (
-    version integer PRIMARY KEY,
-    name text NOT NULL,
-    applied_at timestamptz NOT NULL DEFAULT now()
-  )`);
+  // IF NOT EXISTS is not safe between two sessions creating at once (both pass the check, one
+  // fails on the catalog's unique index): under the lock, it is.
+  await db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
+    await tx.query(`CREATE TABLE IF NOT EXISTS auren_schema_migrations (
+      version integer PRIMARY KEY,
+      name text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now()
+    )`);
+  });
   const applied: number[] = [];
   for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
     await db.transaction(async (tx) => {
