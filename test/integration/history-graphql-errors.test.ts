@@ -319,6 +319,35 @@ describe('production mode', () => {
   });
 });
 
+describe('statement timeout', () => {
+  let slow: HistoryApi;
+  beforeAll(async () => {
+    slow = await startHistoryApi(
+      await historyConfig({ AUREN_GRAPHQL_STATEMENT_TIMEOUT_MS: '300' }),
+      db,
+    );
+  });
+  afterAll(() => slow?.close());
+
+  it('a query stuck longer than the timeout answers QUERY_TIMEOUT, and the next one runs', async () => {
+    // Another session holds the rollup table: the query waits for its lock until the timeout.
+    await db.transaction(async (tx) => {
+      await tx.query('LOCK TABLE auren_rollup_hour IN ACCESS EXCLUSIVE MODE');
+      const answer = await slow.query(
+        '{ agents(from: "2026-01-01", to: "2026-06-01") { agent } }',
+        {
+          token: TOKENS.admin,
+        },
+      );
+      expect(answer.status).toBe(200);
+      expect(answer.body.data).toEqual({ agents: null });
+      expect(answer.body.errors![0].extensions).toEqual({ code: 'QUERY_TIMEOUT', timeoutMs: 300 });
+    });
+    const after = await slow.query<Page>(PAGE, { token: TOKENS.alice, variables: { first: 3 } });
+    expect(after.body.data!.events!.edges).toHaveLength(3);
+  });
+});
+
 describe('operation allow-list', () => {
   let listed: HistoryApi;
   const allowed = '{ agents { agent } }';

@@ -135,6 +135,7 @@ export const envSchema = z.object({
   AUREN_GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).max(64).default(8),
   AUREN_GRAPHQL_MAX_COMPLEXITY: z.coerce.number().int().min(100).default(5000),
   AUREN_GRAPHQL_MAX_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  AUREN_GRAPHQL_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(15_000),
   AUREN_GRAPHQL_PERSISTED_QUERIES: z.string().min(1).optional(),
   AUREN_GRAPHQL_ONLY_PERSISTED: z
     .enum(['true', 'false', '1', '0'], {

@@ -100,6 +100,8 @@ export interface AurenConfig {
     maxComplexity: number;
     /** Largest `first` of `events`. */
     maxPageSize: number;
+    /** PostgreSQL statement timeout of each GraphQL query, in ms; 0: none. */
+    statementTimeoutMs: number;
     /** Allow-list file of operations (JSON); unset: none. */
     persistedQueriesFile?: string;
     /** Run only the operations of that file. */
@@ -338,6 +340,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AurenConfig {
       maxDepth: e.AUREN_GRAPHQL_MAX_DEPTH,
       maxComplexity: e.AUREN_GRAPHQL_MAX_COMPLEXITY,
       maxPageSize: e.AUREN_GRAPHQL_MAX_PAGE_SIZE,
+      statementTimeoutMs: e.AUREN_GRAPHQL_STATEMENT_TIMEOUT_MS,
       persistedQueriesFile: e.AUREN_GRAPHQL_PERSISTED_QUERIES,
       onlyPersisted: e.AUREN_GRAPHQL_ONLY_PERSISTED,
     },

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { GraphQLError, type ExecutionResult } from 'graphql';
-import { QueryForbiddenError, QueryInputError } from '../queries';
+import { QueryForbiddenError, QueryInputError, QueryTimeoutError } from '../queries';
 
 /**
  * Codes in `errors[].extensions.code` (docs/graphql.md, "Errors"). Apollo's names where one fits.
@@ -14,6 +14,7 @@ export type GraphqlErrorCode =
   | 'FORBIDDEN'
   | 'QUERY_TOO_DEEP'
   | 'QUERY_TOO_COMPLEX'
+  | 'QUERY_TIMEOUT'
   | 'PERSISTED_QUERY_NOT_FOUND'
   | 'PERSISTED_QUERY_REQUIRED'
   | 'INTERNAL_SERVER_ERROR';
@@ -27,6 +28,7 @@ const KNOWN_CODES = new Set<string>([
   'FORBIDDEN',
   'QUERY_TOO_DEEP',
   'QUERY_TOO_COMPLEX',
+  'QUERY_TIMEOUT',
   'PERSISTED_QUERY_NOT_FOUND',
   'PERSISTED_QUERY_REQUIRED',
 ]);
@@ -90,6 +92,12 @@ function classify(error: ErrorLike): Classified | undefined {
       code: 'FORBIDDEN',
       message: original.message,
       extensions: { argument: original.argument },
+    };
+  if (original instanceof QueryTimeoutError)
+    return {
+      code: 'QUERY_TIMEOUT',
+      message: original.message,
+      extensions: { timeoutMs: original.timeoutMs },
     };
   if (original instanceof GraphQLError && original !== error) return classify(original);
   const merCode = error.code ?? original?.code;

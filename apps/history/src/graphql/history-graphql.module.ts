@@ -64,7 +64,11 @@ export const GRAPHQL_PATH = '/graphql';
       provide: HistoryQueries,
       inject: [SQL_DATABASE, AUREN_CONFIG],
       useFactory: (db: SqlDatabase, config: AurenConfig) =>
-        new HistoryQueries(db, { ...DEFAULT_LIMITS, maxPageSize: config.graphql.maxPageSize }),
+        new HistoryQueries(db, {
+          ...DEFAULT_LIMITS,
+          maxPageSize: config.graphql.maxPageSize,
+          statementTimeoutMs: config.graphql.statementTimeoutMs,
+        }),
     },
     HistoryResolver,
   ],

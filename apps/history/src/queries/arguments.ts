@@ -10,6 +10,8 @@ export interface QueryLimits {
   maxTraceEvents: number;
   /** Entries of one list filter (`agents`, `types`, `users`). */
   maxFilterValues: number;
+  /** PostgreSQL statement timeout of each query, in ms; 0: none. */
+  statementTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: QueryLimits = {
@@ -17,6 +19,7 @@ export const DEFAULT_LIMITS: QueryLimits = {
   maxRangeDays: 366,
   maxTraceEvents: 5000,
   maxFilterValues: 100,
+  statementTimeoutMs: 0,
 };
 
 const DAY_MS = 86_400_000;

@@ -1,4 +1,4 @@
-import type { SqlDatabase } from '../store/sql-database';
+import type { SqlSession } from '../store/sql-database';
 import type { TimeRange } from './arguments';
 import { asDate, numberOrNull } from './event-record';
 import { QueryViewer, SqlParams, visibilityConditions } from './scope';
@@ -27,7 +27,7 @@ export const MAX_EDGES = 5000;
  * named twice by one event counts once).
  */
 export async function collaborationEdges(
-  db: SqlDatabase,
+  db: SqlSession,
   viewer: QueryViewer,
   range: TimeRange,
 ): Promise<CollaborationEdge[]> {

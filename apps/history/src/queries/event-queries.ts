@@ -1,4 +1,4 @@
-import type { SqlDatabase } from '../store/sql-database';
+import type { SqlSession } from '../store/sql-database';
 import { checkDate, checkId, checkList, checkOrder, QueryLimits } from './arguments';
 import { decodeCursor, encodeCursor, EventOrder } from './cursor';
 import { EVENT_SELECT, EventRecord, EventSqlRow, toEventRecord } from './event-record';
@@ -86,7 +86,7 @@ export function eventFilterConditions(
  * cursor stays valid while events arrive, and no event is listed twice or skipped.
  */
 export async function listEvents(
-  db: SqlDatabase,
+  db: SqlSession,
   viewer: QueryViewer,
   limits: QueryLimits,
   args: {
@@ -133,7 +133,7 @@ export async function listEvents(
 
 /** The visible events of one trace or session, oldest first, at most `limit` (+1 to detect more). */
 export async function runEvents(
-  db: SqlDatabase,
+  db: SqlSession,
   viewer: QueryViewer,
   by: 'trace_id' | 'session_id',
   id: string,

@@ -1,8 +1,9 @@
-import type { SqlDatabase } from '../store/sql-database';
+import type { SqlDatabase, SqlSession } from '../store/sql-database';
 import { aggregateRange, checkId, DEFAULT_LIMITS, QueryLimits } from './arguments';
 import { CollaborationEdge, collaborationEdges } from './collaboration-queries';
 import type { EventOrder } from './cursor';
 import { EventFilter, EventPage, listEvents, runEvents } from './event-queries';
+import { QueryTimeoutError } from './query-errors';
 import {
   AgentStats,
   agentStats,
@@ -18,11 +19,15 @@ import { buildRunTree, RunTree } from './trace-tree';
 
 type Range = { from?: Date | null; to?: Date | null };
 
+/** PostgreSQL's "canceling statement due to statement timeout". */
+const QUERY_CANCELED = '57014';
+
 /**
  * The history's read side: every query the GraphQL API answers, as plain SQL over a
  * {@link SqlDatabase} (PostgreSQL or PGlite), limited to what `viewer` may see. No NestJS here:
  * benches and scripts call it directly. Invalid arguments throw QueryInputError /
- * QueryForbiddenError naming the argument.
+ * QueryForbiddenError naming the argument; a query over `limits.statementTimeoutMs` (PostgreSQL)
+ * throws QueryTimeoutError.
  */
 export class HistoryQueries {
   constructor(
@@ -39,7 +44,7 @@ export class HistoryQueries {
       order?: EventOrder | null;
     },
   ): Promise<EventPage> {
-    return listEvents(this.db, viewer, this.limits, args);
+    return this.withTimeout((db) => listEvents(db, viewer, this.limits, args));
   }
 
   /** The run of a trace id as a tree; null when the viewer sees none of its events. */
@@ -53,25 +58,31 @@ export class HistoryQueries {
   }
 
   agents(viewer: QueryViewer, range: Range): Promise<AgentSummary[]> {
-    return agentSummaries(this.db, viewer, this.range(range));
+    const checked = this.range(range);
+    return this.withTimeout((db) => agentSummaries(db, viewer, checked));
   }
 
   agentStats(
     viewer: QueryViewer,
     args: Range & { agent: string; bucket?: StatsBucket | null },
   ): Promise<AgentStats> {
-    return agentStats(this.db, viewer, args.agent, this.range(args), args.bucket ?? 'HOUR');
+    const checked = this.range(args);
+    return this.withTimeout((db) =>
+      agentStats(db, viewer, args.agent, checked, args.bucket ?? 'HOUR'),
+    );
   }
 
   collaborations(viewer: QueryViewer, range: Range): Promise<CollaborationEdge[]> {
-    return collaborationEdges(this.db, viewer, this.range(range));
+    const checked = this.range(range);
+    return this.withTimeout((db) => collaborationEdges(db, viewer, checked));
   }
 
   costBreakdown(
     viewer: QueryViewer,
     args: Range & { by?: CostDimension[] | null },
   ): Promise<CostBreakdown> {
-    return costBreakdown(this.db, viewer, this.range(args), args.by ?? []);
+    const checked = this.range(args);
+    return this.withTimeout((db) => costBreakdown(db, viewer, checked, args.by ?? []));
   }
 
   private range(range: Range) {
@@ -84,7 +95,27 @@ export class HistoryQueries {
     id: string,
   ): Promise<RunTree | null> {
     const limit = this.limits.maxTraceEvents;
-    const events = await runEvents(this.db, viewer, by, id, limit);
+    const events = await this.withTimeout((db) => runEvents(db, viewer, by, id, limit));
     return buildRunTree(id, events.slice(0, limit), events.length > limit);
+  }
+
+  /**
+   * Runs `work` on the database; on PostgreSQL with a statement timeout, inside a read-only
+   * transaction that sets it (`SET LOCAL`: the pooled connection keeps no trace of it). PGlite
+   * runs one statement at a time in this process and has no timeout to set.
+   */
+  private async withTimeout<T>(work: (db: SqlSession) => Promise<T>): Promise<T> {
+    const ms = this.limits.statementTimeoutMs;
+    if (!ms || this.db.engine !== 'postgres') return work(this.db);
+    try {
+      return await this.db.transaction(async (tx) => {
+        await tx.query('SET TRANSACTION READ ONLY');
+        await tx.query(`SET LOCAL statement_timeout = ${Math.floor(ms)}`);
+        return work(tx);
+      });
+    } catch (error) {
+      if ((error as { code?: unknown }).code === QUERY_CANCELED) throw new QueryTimeoutError(ms);
+      throw error;
+    }
   }
 }

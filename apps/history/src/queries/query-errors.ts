@@ -24,3 +24,13 @@ export class QueryForbiddenError extends Error {
     this.name = 'QueryForbiddenError';
   }
 }
+
+/** The query ran longer than the statement timeout (AUREN_GRAPHQL_STATEMENT_TIMEOUT_MS). */
+export class QueryTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(
+      `the query ran longer than ${timeoutMs} ms and was stopped: narrow the time range or the filters`,
+    );
+    this.name = 'QueryTimeoutError';
+  }
+}

@@ -1,4 +1,4 @@
-import type { SqlDatabase } from '../store/sql-database';
+import type { SqlSession } from '../store/sql-database';
 import { checkId, type TimeRange } from './arguments';
 import { QueryInputError } from './query-errors';
 import { asDate } from './event-record';
@@ -66,7 +66,7 @@ const orNull = (value: unknown): string | null =>
   typeof value === 'string' && value !== '' ? value : null;
 
 export async function agentSummaries(
-  db: SqlDatabase,
+  db: SqlSession,
   viewer: QueryViewer,
   range: TimeRange,
 ): Promise<AgentSummary[]> {
@@ -88,7 +88,7 @@ export async function agentSummaries(
 const UNIT: Record<StatsBucket, string> = { MINUTE: 'minute', HOUR: 'hour', DAY: 'day' };
 
 export async function agentStats(
-  db: SqlDatabase,
+  db: SqlSession,
   viewer: QueryViewer,
   agent: string,
   range: TimeRange,
@@ -163,7 +163,7 @@ const DIMENSION_NAME: Record<CostDimension, string> = {
 };
 
 export async function costBreakdown(
-  db: SqlDatabase,
+  db: SqlSession,
   viewer: QueryViewer,
   range: TimeRange,
   by: CostDimension[],
