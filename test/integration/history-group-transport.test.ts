@@ -12,6 +12,7 @@ import {
   StreamBatchContext,
   StreamGroupTransport,
 } from '@auren/streaming';
+import { RedisServer } from '../harness/redis';
 import { waitFor } from '../harness/wait';
 
 /** What the batch handler does: record, fail (the database down) or hold (a slow commit). */
@@ -59,7 +60,7 @@ describe(StreamGroupTransport.name, () => {
 
   async function start(options: Partial<RedisGroupSourceOptions> = {}) {
     const source = new RedisGroupSource({
-      url,
+      url: options.url ?? url,
       key,
       group: 'writers',
       claimIdleMs: 60_000,
@@ -129,6 +130,22 @@ describe(StreamGroupTransport.name, () => {
     await append(['a-3']);
     await waitFor(() => handler.batches.length === 2, { what: 'a new event' });
     expect(written()).toEqual(['a-1', 'a-2', 'a-3']);
+  });
+
+  it('counts the lag itself when Redis cannot (an entry deleted after the last delivered one)', async () => {
+    const outcomes = await append(Array.from({ length: 60 }, (_, i) => `l-${i}`));
+    let release!: () => void;
+    handler.hold = new Promise((resolve) => (release = resolve));
+    const { sut } = await start();
+    // 50 delivered and held in the handler, 10 not delivered yet; one of those is deleted.
+    await waitFor(() => handler.batches.length === 1, { what: 'the first batch' });
+    await admin.xdel(key, outcomes[55].stream_id);
+    const groups = (await admin.xinfo('GROUPS', key)) as unknown[][];
+    expect(groups[0][groups[0].indexOf('lag') + 1]).toBeNull();
+    expect(await sut.lag()).toBe(59);
+    release();
+    await waitFor(async () => (await sut.lag()) === 0, { what: 'lag 0' });
+    expect(written()).toHaveLength(59);
   });
 
   it('retries the same batch while the handler fails, reading nothing new meanwhile; nothing is lost', async () => {
@@ -206,6 +223,29 @@ describe(StreamGroupTransport.name, () => {
     await waitFor(() => written().length === 3, { timeoutMs: 10_000, what: 'the new stream' });
     expect(written()).toEqual(['f-1', 'f-2', 'f-3']);
     await waitFor(async () => (await sut.lag()) === 0, { what: 'lag 0 on the new group' });
+  });
+
+  it('after Redis restarted empty (NOGROUP, no stream), waits for the new stream and writes it from its start', async () => {
+    const server = await RedisServer.start();
+    const own = new RedisStream({ url: server.url, key, maxLen: 10_000, dedupeWindowSeconds: 60 });
+    try {
+      await own.waitUntilReady(5000);
+      await own.append([{ event: event('r-1'), dedupe: true }]);
+      const { sut } = await start({ url: server.url });
+      await waitFor(() => written().length === 1, { what: 'the first event' });
+      await server.stop('SIGKILL');
+      await waitFor(() => !sut.isConnected, { what: 'the outage to be noticed' });
+      await server.launch();
+      await own.waitUntilReady(5000);
+      await own.append(['r-2', 'r-3'].map((id) => ({ event: event(id), dedupe: true })));
+      await waitFor(() => written().length === 3, { timeoutMs: 15_000, what: 'the new stream' });
+      expect(written()).toEqual(['r-1', 'r-2', 'r-3']);
+      await waitFor(async () => (await sut.lag()) === 0, { what: 'lag 0' });
+    } finally {
+      for (const { app } of running.splice(0)) await app.close().catch(() => undefined);
+      own.close();
+      await server.dispose();
+    }
   });
 
   it('leaves the group on a clean shutdown when nothing is pending, and stays in it otherwise', async () => {
