@@ -1,5 +1,13 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -57,18 +65,32 @@ export async function pingPostgres(url: string, timeoutMs = 5000): Promise<void>
  */
 export class PostgresServer {
   private child?: ChildProcess;
-  private readonly dir = mkdtempSync(join(tmpdir(), 'auren-pg-'));
-  private readonly data = join(this.dir, 'data');
+  private readonly dir: string;
+  private readonly data: string;
 
   private constructor(
     readonly port: number,
     private readonly bin: string,
     private readonly user: { uid: number; gid: number } | undefined,
-  ) {}
+    /** A folder kept between runs (the bench's cached data sets), or undefined for a temp one. */
+    private readonly kept: string | undefined,
+  ) {
+    this.dir = kept ?? mkdtempSync(join(tmpdir(), 'auren-pg-'));
+    this.data = join(this.dir, 'data');
+  }
 
-  static async start(port?: number): Promise<PostgresServer> {
-    const server = new PostgresServer(port ?? (await freePort()), serverBinDir(), serverUser());
-    server.init();
+  /**
+   * `options.dir`: keep the server's files in this folder (created when missing, reused with
+   * its data when it holds a server already, never deleted by {@link dispose}).
+   */
+  static async start(port?: number, options: { dir?: string } = {}): Promise<PostgresServer> {
+    const server = new PostgresServer(
+      port ?? (await freePort()),
+      serverBinDir(),
+      serverUser(),
+      options.dir,
+    );
+    if (!existsSync(join(server.data, 'PG_VERSION'))) server.init();
     await server.launch();
     return server;
   }
@@ -83,6 +105,7 @@ export class PostgresServer {
   }
 
   private init(): void {
+    mkdirSync(this.dir, { recursive: true });
     if (this.user) chownSync(this.dir, this.user.uid, this.user.gid);
     const pwfile = join(this.dir, 'pw');
     writeFileSync(pwfile, 'postgres\n');
@@ -182,7 +205,7 @@ export class PostgresServer {
 
   async dispose(): Promise<void> {
     await this.stop();
-    rmSync(this.dir, { recursive: true, force: true });
+    if (!this.kept) rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
