@@ -118,4 +118,35 @@ describe('History writers on Kafka: one consumer group shared by two processes',
     expect(written.every((n) => (n ?? 0) > 0)).toBe(true);
     expect(written.reduce((a, b) => (a ?? 0) + (b ?? 0), 0)).toBe(accepted.length);
   });
+  it('after a writer is SIGKILLed, the survivor takes its partitions from the committed offsets: every event stored once', async () => {
+    const before = Number((await db.query('SELECT count(*) AS n FROM auren_events')).rows[0].n);
+    await writers[0].stop('SIGKILL');
+    const accepted: string[] = [];
+    for (let i = 0; i < 10; i += 1) {
+      const events = Array.from({ length: 100 }, (_, j) => ({
+        event_id: `after-kill-${i}-${j}`,
+        event_type: 'llm_call',
+        source_agent: { id: `agent-${(i * 100 + j) % 16}` },
+      }));
+      const reply = await postJson(`${ingestUrl}/v1/events/batch`, { events });
+      expect(reply.status).toBe(202);
+      accepted.push(...events.map((e) => e.event_id));
+    }
+    // The dead member leaves the group after its session timeout (10 s); then the rebalance.
+    await waitFor(
+      async () =>
+        Number((await db.query('SELECT count(*) AS n FROM auren_events')).rows[0].n) ===
+        before + accepted.length,
+      { timeoutMs: 60_000, what: `${before + accepted.length} rows` },
+    );
+    const { rows } = await db.query<{ n: string; ids: string }>(
+      'SELECT count(*) AS n, count(DISTINCT event_id) AS ids FROM auren_events',
+    );
+    expect(rows[0].n).toBe(rows[0].ids);
+    await waitFor(
+      async () =>
+        sample(await readMetrics(writerUrls[1]), 'auren_history_lag', '{source="kafka"}') === 0,
+      { timeoutMs: 20_000, what: 'the group lag to be 0' },
+    );
+  });
 });
