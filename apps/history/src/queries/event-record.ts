@@ -27,9 +27,12 @@ export interface EventRecord {
 
 const ISO_US = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
 
-/** The SELECT list that {@link toEventRecord} reads (times as exact UTC text). */
-export const EVENT_SELECT = `to_char(ts AT TIME ZONE 'UTC', ${ISO_US}) AS ts, event_id,
-  to_char(received_at AT TIME ZONE 'UTC', ${ISO_US}) AS received_at, stream_id, event_type,
+/**
+ * The SELECT list that {@link toEventRecord} reads (times as exact UTC text). Its aliases differ
+ * from the column names: an `ORDER BY ts` must sort on the indexed column, not on this text.
+ */
+export const EVENT_SELECT = `to_char(ts AT TIME ZONE 'UTC', ${ISO_US}) AS ts_iso, event_id,
+  to_char(received_at AT TIME ZONE 'UTC', ${ISO_US}) AS received_iso, stream_id, event_type,
   agent_id, target_agent_id, user_id, trace_id, session_id, parent_event_id, model, success,
   latency_ms, confidence, input_tokens, output_tokens, tokens, cost, error_type, body`;
 
@@ -56,8 +59,8 @@ export function toEventRecord(row: EventSqlRow): EventRecord {
   return {
     eventId: String(row.event_id),
     eventType: String(row.event_type),
-    timestamp: String(row.ts),
-    receivedAt: String(row.received_at),
+    timestamp: String(row.ts_iso),
+    receivedAt: String(row.received_iso),
     streamId: String(row.stream_id),
     agentId: String(row.agent_id),
     targetAgentId: text(row.target_agent_id),

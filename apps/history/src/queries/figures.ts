@@ -49,3 +49,62 @@ export function toFigures(row: Record<string, unknown>): Figures {
 }
 
 export const EMPTY_FIGURES: Figures = toFigures({});
+
+/** The histogram bucket's value, as SQL auren_latency_bucket_value: its geometric middle. */
+function bucketValue(bucket: number): number {
+  return bucket <= 1 ? 0.5 : 1.1 ** (bucket - 1.5);
+}
+
+/** As SQL auren_hist_quantile: nearest rank over a 1-based histogram (index 0 here = bucket 1). */
+export function histQuantile(hist: readonly number[], q: number): number | null {
+  const total = hist.reduce((a, b) => a + b, 0);
+  if (total === 0) return null;
+  const rank = Math.max(1, Math.ceil(q * total));
+  let seen = 0;
+  for (let i = 0; i < hist.length; i++) {
+    seen += hist[i];
+    if (seen >= rank) return bucketValue(i + 1);
+  }
+  return bucketValue(hist.length);
+}
+
+/**
+ * Adds up rows of FIGURE_SUMS (already merged in SQL) into coarser figures: sums, and the
+ * histograms merged bucket by bucket, percentiles read as auren_hist_quantile reads them.
+ */
+export class FigureSums {
+  private readonly sums = {
+    events: 0,
+    successes: 0,
+    failures: 0,
+    latency_count: 0,
+    latency_sum: 0,
+    input_tokens: 0,
+    output_tokens: 0,
+    tokens: 0,
+    cost: 0,
+  };
+  private readonly hist: number[] = [];
+
+  add(row: Record<string, unknown>): this {
+    for (const key of Object.keys(this.sums) as Array<keyof typeof this.sums>) {
+      this.sums[key] += count(row[key]);
+    }
+    if (Array.isArray(row.hist)) {
+      (row.hist as unknown[]).forEach((value, i) => {
+        this.hist[i] = (this.hist[i] ?? 0) + count(value);
+      });
+    }
+    return this;
+  }
+
+  figures(): Figures {
+    const hist = Array.from(this.hist, (v) => v ?? 0);
+    return toFigures({
+      ...this.sums,
+      p50: histQuantile(hist, 0.5),
+      p95: histQuantile(hist, 0.95),
+      p99: histQuantile(hist, 0.99),
+    });
+  }
+}

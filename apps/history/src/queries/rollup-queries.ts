@@ -2,7 +2,7 @@ import type { SqlSession } from '../store/sql-database';
 import { checkId, type TimeRange } from './arguments';
 import { QueryInputError } from './query-errors';
 import { asDate } from './event-record';
-import { EMPTY_FIGURES, Figures, toFigures } from './figures';
+import { FigureSums, Figures, toFigures } from './figures';
 import { FIGURE_SUMS, QUANTILES, rollupSource } from './rollup-source';
 import { QueryViewer, SqlParams } from './scope';
 
@@ -108,44 +108,45 @@ export async function agentStats(
     [`agent_id = ${agentParam}`],
     bucket === 'MINUTE',
   );
-  // One pass: per (bucket, model), per bucket, per model and the total, told apart by grouping().
+  // One merge of the rollup rows per (bucket, model) in SQL (each row's histogram merged once);
+  // the per-bucket, per-model and total figures are sums of those few rows, made here.
   const { rows } = await db.query(
-    `SELECT s.*, ${QUANTILES} FROM (
-       SELECT date_trunc('${UNIT[bucket]}', bucket, 'UTC') AS b, model, grouping(date_trunc('${UNIT[bucket]}', bucket, 'UTC'), model) AS g,
-         ${FIGURE_SUMS}
-       FROM ${source} r
-       GROUP BY GROUPING SETS ((1, 2), (1), (2), ())
-     ) s ORDER BY b, model`,
+    `SELECT date_trunc('${UNIT[bucket]}', bucket, 'UTC') AS b, model, ${FIGURE_SUMS}
+     FROM ${source} r GROUP BY 1, 2 ORDER BY 1, 2`,
     params.values,
   );
+  const totals = new FigureSums();
+  const perModel = new Map<string, FigureSums>();
+  const perBucket = new Map<number, { start: Date; sums: FigureSums; models: ModelFigures[] }>();
+  for (const row of rows) {
+    const start = asDate(row.b)!;
+    const model = typeof row.model === 'string' ? row.model : '';
+    totals.add(row);
+    if (!perModel.has(model)) perModel.set(model, new FigureSums());
+    perModel.get(model)!.add(row);
+    let entry = perBucket.get(start.getTime());
+    if (!entry) {
+      entry = { start, sums: new FigureSums(), models: [] };
+      perBucket.set(start.getTime(), entry);
+    }
+    entry.sums.add(row);
+    entry.models.push({ model: orNull(model), ...new FigureSums().add(row).figures() });
+  }
   const stats: AgentStats = {
     agent,
     bucket,
     from: range.from,
     to: range.to,
-    totals: EMPTY_FIGURES,
-    buckets: [],
-    models: [],
+    totals: totals.figures(),
+    buckets: [...perBucket.values()].map(({ start, sums, models }) => ({
+      start,
+      ...sums.figures(),
+      models,
+    })),
+    models: [...perModel.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([model, sums]) => ({ model: orNull(model), ...sums.figures() })),
   };
-  const buckets = new Map<number, BucketFigures>();
-  const perBucketModels: Array<{ start: Date; figures: ModelFigures }> = [];
-  for (const row of rows) {
-    const g = Number(row.g);
-    const figures = toFigures(row);
-    if (g === 3) stats.totals = figures;
-    else if (g === 2) stats.models.push({ model: orNull(row.model), ...figures });
-    else if (g === 1) {
-      const start = asDate(row.b)!;
-      buckets.set(start.getTime(), { start, ...figures, models: [] });
-    } else
-      perBucketModels.push({
-        start: asDate(row.b)!,
-        figures: { model: orNull(row.model), ...figures },
-      });
-  }
-  for (const { start, figures } of perBucketModels)
-    buckets.get(start.getTime())?.models.push(figures);
-  stats.buckets = [...buckets.values()].sort((a, b) => a.start.getTime() - b.start.getTime());
   return stats;
 }
 

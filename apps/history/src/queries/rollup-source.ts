@@ -47,7 +47,8 @@ export function rollupSource(
 /** Sums of the rollup columns (over `r`), with the merged latency histogram as `hist`. */
 export const FIGURE_SUMS = `sum(events) AS events, sum(successes) AS successes,
   sum(failures) AS failures, sum(latency_count) AS latency_count, sum(latency_sum) AS latency_sum,
-  auren_hist_sum(latency_hist) AS hist, sum(input_tokens) AS input_tokens,
+  auren_hist_sum(latency_hist) FILTER (WHERE latency_count > 0) AS hist,
+  sum(input_tokens) AS input_tokens,
   sum(output_tokens) AS output_tokens, sum(tokens) AS tokens, sum(cost) AS cost`;
 
 /** Over a row of {@link FIGURE_SUMS}: the percentiles read from the merged histogram. */
