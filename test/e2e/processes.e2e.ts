@@ -110,11 +110,7 @@ describe('All-in-one, as `npm start` runs it without REDIS_URL', () => {
     gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
     await app.ready(`${ingestUrl}/health/ready`);
     await app.ready(`${gatewayUrl}/health/ready`);
-    // Start-up lines are printed once the whole start is done (history opens its engine last).
-    await waitFor(() => app.text.includes('AUREN Realtime is up'), {
-      timeoutMs: 60_000,
-      what: 'the all-in-one process to finish starting',
-    });
+    await app.started('AUREN Realtime is up');
   });
   afterAll(() => app.stop());
 

@@ -67,7 +67,7 @@ describe('A port in use: one line naming the variable, exit 69, nothing started 
     try {
       const process = spawn(app, { ...(await freeDoors()), [variable]: String(taken.port) });
 
-      expect(await process.exited(30_000)).toBe(69);
+      expect(await process.exited(90_000)).toBe(69);
       const advice = variable === 'GRPC_PORT' ? GRPC_ADVICE : '';
       expect(lines(process.text)).toEqual([
         `${variable} ${taken.port} is in use by another process: set ${variable} to a free port${advice}`,
@@ -88,6 +88,7 @@ describe('The all-in-one quick start with GRPC_PORT taken', () => {
       const gateway = `http://127.0.0.1:${doors.GATEWAY_PORT}`;
       await app.ready(`${ingest}/health/ready`);
       await app.ready(`${gateway}/health/ready`);
+      await app.started('AUREN Realtime is up');
 
       const client = await connectClient(gateway, { token: 'test-token-startup' });
       try {
@@ -127,7 +128,7 @@ describe('A history database that cannot be used: one line saying what to do, ex
       DATABASE_URL: `postgres://auren:hunter2-secret@127.0.0.1:${dead}/auren`,
     });
 
-    expect(await process.exited(30_000)).toBe(69);
+    expect(await process.exited(90_000)).toBe(69);
     const output = lines(process.text);
     expect(output).toEqual([
       `The history database postgres://auren:***@127.0.0.1:${dead}/auren cannot be used (connect ECONNREFUSED 127.0.0.1:${dead}): start it or fix DATABASE_URL, then start again`,
@@ -143,7 +144,7 @@ describe('A history database that cannot be used: one line saying what to do, ex
     expect(existsSync(join(folder, '.auren-history.pid'))).toBe(true);
     const second = spawn('history', { ...(await freeDoors()), AUREN_HISTORY_DATA_DIR: folder });
 
-    expect(await second.exited(30_000)).toBe(69);
+    expect(await second.exited(90_000)).toBe(69);
     expect(lines(second.text)).toEqual([
       `The history data folder ${folder} is in use by process ${first.pid}: stop it, or give this process its own folder (AUREN_HISTORY_DATA_DIR) or a PostgreSQL (DATABASE_URL)`,
     ]);
@@ -237,6 +238,7 @@ describe('/metrics protection', () => {
     const metrics = `http://127.0.0.1:${metricsPort}`;
     await app.ready(`${ingest}/health/ready`);
     await app.ready(`${gateway}/health/ready`);
+    await app.started('AUREN Realtime is up');
     const auth = { authorization: `Bearer ${METRICS_TOKEN}` };
 
     for (const url of [ingest, gateway])

@@ -128,6 +128,22 @@ export class AppProcess {
     );
   }
 
+  /**
+   * Waits for the start to be over: the entry points print their start-up lines (held until then)
+   * when every door is open, the last one (history, on the embedded engine) some seconds after
+   * the first answers. `line` is the entry point's last line.
+   */
+  async started(line: string, timeoutMs = 60_000): Promise<void> {
+    await waitFor(
+      () => {
+        if (this.exitCode !== undefined)
+          throw new Error(`process exited (${this.exitCode}):\n${this.text}`);
+        return this.text.includes(line);
+      },
+      { timeoutMs, what: `"${line}" in the output` },
+    );
+  }
+
   /** Resolves with the exit code once the process ends. */
   exited(timeoutMs = 15_000): Promise<number | null> {
     return waitFor(() => (this.exitCode !== undefined ? { code: this.exitCode } : undefined), {

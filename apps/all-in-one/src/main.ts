@@ -4,7 +4,7 @@ import { loadConfigOrExit } from '@auren/config';
 import { ListenError, listenOn, runStartup, serveMetrics } from '@auren/platform';
 import { MemoryStream, StreamingModuleOptions } from '@auren/streaming';
 import { createGatewayApp } from '../../gateway/src/gateway.app';
-import { createHistoryApp } from '../../history/src/history.app';
+import { createHistoryApp, historyDatabaseReady } from '../../history/src/history.app';
 import { startGrpcIngest } from '../../ingest/src/grpc/grpc-ingest.server';
 import { createIngestApp } from '../../ingest/src/ingest.app';
 
@@ -58,6 +58,7 @@ void runStartup(async (startup) => {
       app.listen(config.history.port, config.host),
     );
     await app.startAllMicroservices();
+    await historyDatabaseReady(app);
     apps.push(app);
     const { port } = app.getHttpServer().address() as AddressInfo;
     history = `history at http://${config.host}:${port}/graphql`;

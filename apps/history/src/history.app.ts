@@ -6,38 +6,77 @@ import { answerMethodNotAllowed, HttpErrorFilter } from '@auren/platform';
 import { StreamingModuleOptions } from '@auren/streaming';
 import { HistoryModule } from './history.module';
 import { runMigrations } from './store/migrations';
-import { DatabaseRefusal, openDatabase, SqlDatabase } from './store/sql-database';
+import {
+  DatabaseRefusal,
+  DeferredDatabase,
+  openDatabase,
+  redactUrl,
+  SqlDatabase,
+} from './store/sql-database';
+import { SQL_DATABASE } from './store/store.module';
 import { HistoryReaders } from './writer/history-readers';
 
 /**
- * Opens the history database (DATABASE_URL, else the embedded engine in AUREN_HISTORY_DATA_DIR),
- * brings its schema up to date, and builds the app. Call `listen()`, then `startAllMicroservices()`.
+ * Opens the history database (DATABASE_URL, else the embedded engine in AUREN_HISTORY_DATA_DIR)
+ * and brings its schema up to date; a failure is a {@link DatabaseRefusal} saying what to do.
  */
-export async function createHistoryApp(
+export async function openHistoryDatabase(
   config: AurenConfig,
-  options: { streaming?: StreamingModuleOptions; database?: SqlDatabase } = {},
-): Promise<NestFastifyApplication> {
-  const logger = new Logger('History');
+  given?: SqlDatabase,
+): Promise<SqlDatabase> {
   const db =
-    options.database ??
+    given ??
     (await openDatabase({
       databaseUrl: config.history.databaseUrl,
       dataDir: config.history.dataDir,
+    }).catch((error: unknown) => {
+      if (error instanceof DatabaseRefusal) throw error;
+      throw new DatabaseRefusal(
+        `The history database cannot be opened (${(error as Error).message}): check AUREN_HISTORY_DATA_DIR or DATABASE_URL, then start again`,
+        { cause: error },
+      );
     }));
   let applied: number[];
   try {
     applied = await runMigrations(db);
   } catch (error) {
-    if (!options.database) await db.close().catch(() => undefined);
+    if (!given) await db.close().catch(() => undefined);
     const reason = (error as Error).message || (error as { code?: string }).code || String(error);
     throw new DatabaseRefusal(
       `The history database ${db.where} cannot be used (${reason}): start it or fix DATABASE_URL, then start again`,
       { cause: error },
     );
   }
-  logger.log(
+  new Logger('History').log(
     `History database: ${db.engine} at ${db.where}${applied.length ? ` (migrations applied: ${applied.join(', ')})` : ''}`,
   );
+  return db;
+}
+
+/**
+ * Resolves once the app's database is open and migrated; rejects with a {@link DatabaseRefusal}.
+ * Entry points await it after binding their ports.
+ */
+export async function historyDatabaseReady(app: NestFastifyApplication): Promise<void> {
+  const db = app.get<SqlDatabase>(SQL_DATABASE);
+  if (db instanceof DeferredDatabase) await db.ready;
+}
+
+/**
+ * Builds the history app. Its database is opened in the background (the embedded engine takes
+ * seconds): call `listen()`, `startAllMicroservices()`, then await {@link historyDatabaseReady}.
+ * A database passed in `options.database` (tests) is migrated before this returns.
+ */
+export async function createHistoryApp(
+  config: AurenConfig,
+  options: { streaming?: StreamingModuleOptions; database?: SqlDatabase } = {},
+): Promise<NestFastifyApplication> {
+  const db = options.database
+    ? await openHistoryDatabase(config, options.database)
+    : new DeferredDatabase(
+        openHistoryDatabase(config),
+        config.history.databaseUrl ? redactUrl(config.history.databaseUrl) : config.history.dataDir,
+      );
   const app = await NestFactory.create<NestFastifyApplication>(
     HistoryModule.forRoot(config, db, {
       streaming: options.streaming,

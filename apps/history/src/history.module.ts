@@ -5,7 +5,7 @@ import { HealthModule, MetricsModule } from '@auren/platform';
 import { StreamingModule, StreamingModuleOptions } from '@auren/streaming';
 import { HistoryGraphqlModule } from './graphql/history-graphql.module';
 import { HistoryStoreModule, SQL_DATABASE } from './store/store.module';
-import type { SqlDatabase } from './store/sql-database';
+import { DeferredDatabase, type SqlDatabase } from './store/sql-database';
 import { HistoryReaders } from './writer/history-readers';
 import { WriterModule } from './writer/writer.module';
 
@@ -35,6 +35,8 @@ export class HistoryModule {
           inject: [SQL_DATABASE, HistoryReaders, AUREN_CONFIG],
           useFactory: (db: SqlDatabase, readers: HistoryReaders, cfg: AurenConfig) => ({
             database: async () => {
+              if (db instanceof DeferredDatabase && !db.opened)
+                throw new Error('opening the database');
               await db.query('SELECT 1');
             },
             // The stream unreachable, or more than AUREN_HISTORY_MAX_LAG events not written yet.

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { Logger } from '@nestjs/common';
 import { loadConfigOrExit } from '@auren/config';
 import { listenOn, runStartup, serveMetrics } from '@auren/platform';
-import { createHistoryApp } from './history.app';
+import { createHistoryApp, historyDatabaseReady } from './history.app';
 
 /** The history service on HISTORY_PORT: stream → database writers and the GraphQL API. */
 void runStartup(async () => {
@@ -13,6 +13,7 @@ void runStartup(async () => {
   );
   await serveMetrics(config, [app]);
   await app.startAllMicroservices();
+  await historyDatabaseReady(app);
   const { port } = app.getHttpServer().address() as AddressInfo;
   new Logger('History').log(
     `History service listening on http://${config.host}:${port} (GraphQL at /graphql, stream: ${config.stream.backend})`,

@@ -84,6 +84,8 @@ export class StartupLogger extends ConsoleLogger {
 interface Refusal {
   message: string;
   exitCode: number;
+  /** The message says everything: the start-up lines held so far are dropped, not printed. */
+  alone?: boolean;
 }
 
 function isRefusal(error: unknown): error is Refusal {
@@ -108,7 +110,8 @@ export async function runStartup(start: (logger: StartupLogger) => Promise<void>
       process.stderr.write(`${error.message}\n`);
       process.exit(error.exitCode);
     }
-    logger.release();
+    if (isRefusal(error) && error.alone) logger.discard();
+    else logger.release();
     if (isRefusal(error)) {
       process.stderr.write(`${error.message}\n`);
       process.exit(error.exitCode);

@@ -39,6 +39,8 @@ export interface SqlDatabase extends SqlSession {
  */
 export class DatabaseRefusal extends Error {
   readonly exitCode = 69;
+  /** One line, without the start-up log before it (see runStartup). */
+  readonly alone = true;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'DatabaseRefusal';
@@ -230,4 +232,68 @@ export async function openDatabase(options: {
   return options.databaseUrl
     ? new PostgresDatabase(options.databaseUrl)
     : PgliteDatabase.open(options.dataDir);
+}
+
+/**
+ * A database that is still being opened: the app can be built and bind its port while the engine
+ * starts (the embedded one takes seconds), so a port in use is reported at once. Queries wait for
+ * the opening; {@link ready} rejects with why it failed.
+ */
+export class DeferredDatabase implements SqlDatabase {
+  private inner: SqlDatabase | null = null;
+  private failure: unknown = null;
+  readonly ready: Promise<SqlDatabase>;
+
+  constructor(
+    open: Promise<SqlDatabase>,
+    private readonly fallbackWhere: string,
+  ) {
+    this.ready = open.then(
+      (db) => (this.inner = db),
+      (error: unknown) => {
+        this.failure = error;
+        throw error;
+      },
+    );
+    // Awaited by the entry point; not an unhandled rejection meanwhile.
+    this.ready.catch(() => undefined);
+  }
+
+  /** True once the database is open and migrated. */
+  get opened(): boolean {
+    return this.inner !== null;
+  }
+
+  get engine(): 'postgres' | 'pglite' {
+    return this.inner?.engine ?? 'postgres';
+  }
+
+  get where(): string {
+    return this.inner?.where ?? this.fallbackWhere;
+  }
+
+  async query<R>(text: string, params?: unknown[]): Promise<{ rows: R[] }> {
+    return (this.inner ?? (await this.ready)).query<R>(text, params);
+  }
+
+  async queryPrepared<R>(
+    statement: PreparedQuery,
+    text: string,
+    params: unknown[],
+  ): Promise<{ rows: R[] }> {
+    return (this.inner ?? (await this.ready)).queryPrepared<R>(statement, text, params);
+  }
+
+  async exec(script: string): Promise<void> {
+    return (this.inner ?? (await this.ready)).exec(script);
+  }
+
+  async transaction<T>(work: (tx: SqlSession) => Promise<T>): Promise<T> {
+    return (this.inner ?? (await this.ready)).transaction(work);
+  }
+
+  async close(): Promise<void> {
+    const db = this.inner ?? (this.failure ? null : await this.ready.catch(() => null));
+    await db?.close();
+  }
 }
