@@ -19,6 +19,8 @@ import { p4Latency } from './scenarios/p4-latency';
 import { p5IdleMemory } from './scenarios/p5-idle-memory';
 import { p6Kafka } from './scenarios/p6-kafka';
 import { p7Fairness } from './scenarios/p7-fairness';
+import { h1HistoryWriter } from './scenarios/h1-history-writer';
+import { h2HistoryQueries } from './scenarios/h2-history-queries';
 
 /**
  * The scenarios, in the order a run measures them. Add new ones here (see docs/performance.md,
@@ -32,6 +34,8 @@ const SCENARIOS: Scenario[] = [
   p5IdleMemory,
   p6Kafka,
   p7Fairness,
+  h1HistoryWriter,
+  h2HistoryQueries,
 ];
 
 const USAGE = `Usage: npm run bench [-- options]

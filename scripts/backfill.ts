@@ -218,7 +218,9 @@ function copyValue(value: string | number | boolean | null | undefined): string 
     : text;
 }
 
-const EVENT_NAMES = EVENT_COLUMNS.map(([name]) => name);
+/** The events table's columns, in the order {@link eventsCopyText} writes them. */
+export const EVENT_COPY_COLUMNS = EVENT_COLUMNS.map(([name]) => name);
+const EVENT_NAMES = EVENT_COPY_COLUMNS;
 const ROLLUP_NAMES: Array<keyof RollupDelta> = [
   'bucket',
   'agent_id',
@@ -237,7 +239,8 @@ const ROLLUP_NAMES: Array<keyof RollupDelta> = [
   'cost',
 ];
 
-function eventsCopyText(rows: EventRow[]): string {
+/** Rows in COPY text format, columns in {@link EVENT_COPY_COLUMNS} order. */
+export function eventsCopyText(rows: EventRow[]): string {
   const lines: string[] = [];
   for (const row of rows) lines.push(EVENT_NAMES.map((name) => copyValue(row[name])).join('\t'));
   return `${lines.join('\n')}\n`;
