@@ -47,10 +47,34 @@ export async function openHistoryDatabase(
       { cause: error },
     );
   }
-  new Logger('History').log(
+  const logger = new Logger('History');
+  logger.log(
     `History database: ${db.engine} at ${db.where}${applied.length ? ` (migrations applied: ${applied.join(', ')})` : ''}`,
   );
+  if (db.engine === 'postgres') {
+    for (const warning of await durabilityWarnings(db)) logger.warn(warning);
+  }
   return db;
+}
+
+/**
+ * What the writers' guarantee depends on (docs/history.md, "Settings it relies on"): a batch is
+ * acknowledged to the stream once committed, so a commit PostgreSQL may lose on a crash is an
+ * event lost for good.
+ */
+export async function durabilityWarnings(db: SqlDatabase): Promise<string[]> {
+  const warnings: string[] = [];
+  const setting = async (name: string) =>
+    (await db.query<Record<string, string>>(`SHOW ${name}`)).rows[0]?.[name];
+  if ((await setting('synchronous_commit')) === 'off')
+    warnings.push(
+      'PostgreSQL has synchronous_commit = off: events acknowledged to the stream may be lost if PostgreSQL crashes. Set synchronous_commit = on for this database (ALTER DATABASE ... SET synchronous_commit = on).',
+    );
+  if ((await setting('fsync')) === 'off')
+    warnings.push(
+      'PostgreSQL has fsync = off: a host crash can lose or corrupt stored history. Turn fsync on outside tests.',
+    );
+  return warnings;
 }
 
 /**
