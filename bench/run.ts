@@ -152,6 +152,7 @@ async function main(): Promise<number> {
     profile: options.profile,
     artefactDir,
     log,
+    only: options.only,
   };
   const hw = hardware();
   const measured = source();

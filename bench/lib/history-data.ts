@@ -6,7 +6,7 @@
  * of them builds a new data set instead of measuring a stale one.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { MIGRATIONS, runMigrations } from '../../apps/history/src/store/migrations';
@@ -48,6 +48,15 @@ export function datasetKey(spec: HistoryDataSpec): string {
   return `s${spec.seed}-n${spec.total}-d${spec.days}-e${end}-${digest.digest('hex').slice(0, 10)}`;
 }
 
+function cacheDir(spec: HistoryDataSpec): string {
+  return join(ROOT, '.cache', 'bench-history', datasetKey(spec));
+}
+
+/** Whether the data set of `spec` is built and cached (a `complete` file beside the server's). */
+export function historyDataCached(spec: HistoryDataSpec): boolean {
+  return existsSync(join(cacheDir(spec), 'complete'));
+}
+
 function databaseUrl(server: PostgresServer, name: string): string {
   const url = new URL(server.url);
   url.pathname = `/${name}`;
@@ -84,7 +93,7 @@ export async function historyData(
   log: (line: string) => void,
 ): Promise<HistoryData> {
   const key = datasetKey(spec);
-  const dir = join(ROOT, '.cache', 'bench-history', key);
+  const dir = cacheDir(spec);
   let server: PostgresServer;
   try {
     server = await PostgresServer.start(undefined, { dir });
@@ -101,6 +110,7 @@ export async function historyData(
   );
   if (done.length > 0) {
     log(`history data set ${key}: cached in ${dir}`);
+    writeFileSync(join(dir, 'complete'), `${key}\n`);
     const db = new PostgresDatabase(url);
     try {
       const applied = await runMigrations(db);
@@ -141,6 +151,7 @@ export async function historyData(
     await client.end();
   }
   await adminQuery(server, `COMMENT ON DATABASE history IS 'complete'`);
+  writeFileSync(join(dir, 'complete'), `${key}\n`);
   const buildSeconds = (performance.now() - started) / 1000;
   log(`history data set ${key}: built in ${buildSeconds.toFixed(0)} s`);
   return { server, url, built: true, buildSeconds, key };

@@ -13,6 +13,8 @@ export interface ScenarioContext {
   artefactDir: string;
   /** A progress line (stderr). */
   log(line: string): void;
+  /** The ids given to --only, when it was given. */
+  only?: string[];
 }
 
 export interface ScenarioResult {
