@@ -192,7 +192,8 @@ async function pacedRound(
             continue;
           }
           const batch = batches[next++];
-          written += (await writeEvents(db, keeper, batch, 30)).inserted;
+          const outcome = await writeEvents(db, keeper, batch, 30);
+          written += outcome.inserted;
         }
       }),
     );
