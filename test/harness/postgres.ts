@@ -9,7 +9,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { ensureBinary } from './binaries';
 import { freePort } from './ports';
@@ -75,7 +75,7 @@ export class PostgresServer {
     /** A folder kept between runs (the bench's cached data sets), or undefined for a temp one. */
     private readonly kept: string | undefined,
   ) {
-    this.dir = kept ?? mkdtempSync(join(tmpdir(), 'auren-pg-'));
+    this.dir = kept ? resolve(kept) : mkdtempSync(join(tmpdir(), 'auren-pg-'));
     this.data = join(this.dir, 'data');
   }
 
