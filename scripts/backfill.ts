@@ -394,6 +394,30 @@ async function backfillCopy(
       busy[slot].catch(() => undefined);
     }
     await Promise.all(busy);
+    // The day rollup from the hour rollup just written (a chunk is not a whole day, and a COPY
+    // cannot add to a row): the sums the writer would have added, boundary days included.
+    await db.query(
+      `INSERT INTO auren_rollup_day AS r (${ROLLUP_NAMES.join(', ')})
+       SELECT date_trunc('day', bucket, 'UTC'), agent_id, event_type, model, user_id, sum(events),
+         sum(successes), sum(failures), sum(latency_count), sum(latency_sum),
+         auren_hist_sum(latency_hist), sum(input_tokens), sum(output_tokens), sum(tokens), sum(cost)
+       FROM auren_rollup_hour
+       WHERE bucket >= date_trunc('hour', $1::timestamptz, 'UTC') AND bucket < $2
+       GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+       ON CONFLICT (bucket, agent_id, event_type, model, user_id) DO UPDATE SET
+         events = r.events + excluded.events, successes = r.successes + excluded.successes,
+         failures = r.failures + excluded.failures,
+         latency_count = r.latency_count + excluded.latency_count,
+         latency_sum = r.latency_sum + excluded.latency_sum,
+         latency_hist = auren_hist_merge(r.latency_hist, excluded.latency_hist),
+         input_tokens = r.input_tokens + excluded.input_tokens,
+         output_tokens = r.output_tokens + excluded.output_tokens,
+         tokens = r.tokens + excluded.tokens, cost = r.cost + excluded.cost`,
+      [
+        new Date(options.end - options.days * DAY_MS).toISOString(),
+        new Date(options.end).toISOString(),
+      ],
+    );
     return written;
   } finally {
     await Promise.allSettled(clients.map((client) => client.end()));

@@ -35,13 +35,22 @@ async function fingerprint(url: string): Promise<Record<string, unknown>> {
     const hour = await client.query<Record<string, unknown>>(
       `SELECT ${ROLLUP_PRINT} FROM auren_rollup_hour`,
     );
+    const day = await client.query<Record<string, unknown>>(
+      `SELECT ${ROLLUP_PRINT} FROM auren_rollup_day`,
+    );
     const shape = await client.query<Record<string, unknown>>(
       `SELECT count(DISTINCT agent_id) AS agents, count(DISTINCT user_id) AS users,
          count(DISTINCT model) AS models, count(DISTINCT event_type) AS types,
          count(*) FILTER (WHERE event_type = 'tool_usage' AND NOT success) AS tool_failures,
          count(DISTINCT trace_id) AS traces, min(ts) AS first, max(ts) AS last FROM auren_events`,
     );
-    return { events: events.rows[0], minute: minute.rows[0], hour: hour.rows[0], ...shape.rows[0] };
+    return {
+      events: events.rows[0],
+      minute: minute.rows[0],
+      hour: hour.rows[0],
+      day: day.rows[0],
+      ...shape.rows[0],
+    };
   } finally {
     await client.end();
   }

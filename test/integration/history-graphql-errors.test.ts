@@ -201,7 +201,8 @@ describe('bad input', () => {
   });
 
   it('a database failure is INTERNAL_SERVER_ERROR without SQL', async () => {
-    await db.exec('ALTER TABLE auren_rollup_hour RENAME TO auren_rollup_hour_away');
+    // Whole days: the range reads the day rollup.
+    await db.exec('ALTER TABLE auren_rollup_day RENAME TO auren_rollup_day_away');
     try {
       const answer = await api.query('{ agents(from: "2026-01-01", to: "2026-06-01") { agent } }', {
         token: TOKENS.admin,
@@ -211,7 +212,7 @@ describe('bad input', () => {
       expect(answer.body.errors![0].extensions.code).toBe('INTERNAL_SERVER_ERROR');
       expect(JSON.stringify(answer.body)).not.toMatch(/auren_|relation|SELECT|does not exist/i);
     } finally {
-      await db.exec('ALTER TABLE auren_rollup_hour_away RENAME TO auren_rollup_hour');
+      await db.exec('ALTER TABLE auren_rollup_day_away RENAME TO auren_rollup_day');
     }
   });
 });
@@ -330,9 +331,10 @@ describe('statement timeout', () => {
   afterAll(() => slow?.close());
 
   it('a query stuck longer than the timeout answers QUERY_TIMEOUT, and the next one runs', async () => {
-    // Another session holds the rollup table: the query waits for its lock until the timeout.
+    // Another session holds the rollup table (whole days: the day rollup): the query waits for
+    // its lock until the timeout.
     await db.transaction(async (tx) => {
-      await tx.query('LOCK TABLE auren_rollup_hour IN ACCESS EXCLUSIVE MODE');
+      await tx.query('LOCK TABLE auren_rollup_day IN ACCESS EXCLUSIVE MODE');
       const answer = await slow.query(
         '{ agents(from: "2026-01-01", to: "2026-06-01") { agent } }',
         {

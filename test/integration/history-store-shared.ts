@@ -44,7 +44,7 @@ export interface RollupRow {
 export async function rollupsAndRaw(
   db: SqlDatabase,
   table: string,
-  unit: 'minute' | 'hour',
+  unit: 'minute' | 'hour' | 'day',
 ): Promise<{ stored: Map<string, RollupRow>; raw: Map<string, RollupRow> }> {
   const key = `to_char(bucket AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI') || '|' || agent_id || '|' || event_type || '|' || model || '|' || user_id`;
   const stored = await db.query<RollupRow>(
@@ -79,6 +79,7 @@ async function pgliteRun(): Promise<unknown> {
     for (const [table, unit] of [
       ['auren_rollup_minute', 'minute'],
       ['auren_rollup_hour', 'hour'],
+      ['auren_rollup_day', 'day'],
     ] as const) {
       const { stored: rollups, raw } = await rollupsAndRaw(db, table, unit);
       tables[table] = { stored: [...rollups.values()], raw: [...raw.values()] };

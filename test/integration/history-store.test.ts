@@ -21,6 +21,7 @@ import {
   runMigrations,
 } from '../../apps/history/src/store/migrations';
 import { PostgresDatabase, type SqlDatabase } from '../../apps/history/src/store/sql-database';
+import { unpackHistogram } from '../../apps/history/src/queries/figures';
 import { createDatabase } from '../harness/postgres';
 import { DAY_MS, END, history, rollupsAndRaw, type RollupRow } from './history-store-shared';
 
@@ -28,9 +29,19 @@ async function expectRollupsEqualRaw(db: SqlDatabase): Promise<void> {
   for (const [table, unit] of [
     ['auren_rollup_minute', 'minute'],
     ['auren_rollup_hour', 'hour'],
+    ['auren_rollup_day', 'day'],
   ] as const) {
     const { stored, raw } = await rollupsAndRaw(db, table, unit);
     expectSameRollups(stored, raw);
+    // The packed histogram (summed by the queries) reads back as the array it was packed from.
+    const packed = await db.query<{ hist: number[] | null; packed: string | null }>(
+      `SELECT latency_hist AS hist, latency_packed::text AS packed FROM ${table}`,
+    );
+    for (const row of packed.rows) {
+      const hist = row.hist ?? [];
+      while (hist.length > 0 && hist[hist.length - 1] === 0) hist.pop();
+      expect(row.packed === null ? [] : unpackHistogram(row.packed)).toEqual(hist);
+    }
   }
 }
 
@@ -78,7 +89,9 @@ describe('history store on PostgreSQL', () => {
   });
 
   beforeEach(async () => {
-    await db.query('TRUNCATE auren_events, auren_rollup_minute, auren_rollup_hour');
+    await db.query(
+      'TRUNCATE auren_events, auren_rollup_minute, auren_rollup_hour, auren_rollup_day',
+    );
   });
 
   it('stores each event once: a redelivered batch inserts nothing and leaves the rollups as they were', async () => {
@@ -185,7 +198,7 @@ describe('history store on PGlite (child process)', () => {
       { inserted: 400, duplicates: 0 },
     ]);
     expect(result.stored).toBe(1200);
-    for (const table of ['auren_rollup_minute', 'auren_rollup_hour']) {
+    for (const table of ['auren_rollup_minute', 'auren_rollup_hour', 'auren_rollup_day']) {
       const { stored, raw } = result.tables[table];
       expectSameRollups(
         new Map(stored.map((row) => [row.key, row])),

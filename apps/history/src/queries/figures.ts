@@ -1,3 +1,4 @@
+import { PACKED_DIGITS } from '../store/migrations';
 import { numberOrNull } from './event-record';
 
 /** Operations, outcomes, latency, tokens and cost of a set of events (from the rollups). */
@@ -69,6 +70,20 @@ export function histQuantile(hist: readonly number[], q: number): number | null 
 }
 
 /**
+ * A packed histogram (the decimal text of Σ count_i · 10^(10·(i−1)), see migrations.ts) as counts,
+ * index 0 = bucket 1: groups of ten digits read from the right.
+ */
+export function unpackHistogram(packed: string): number[] {
+  const digits = packed.split('.')[0].replace(/^-/, '');
+  const hist: number[] = [];
+  for (let end = digits.length; end > 0; end -= PACKED_DIGITS) {
+    hist.push(Number(digits.slice(Math.max(0, end - PACKED_DIGITS), end)));
+  }
+  while (hist.length > 0 && hist[hist.length - 1] === 0) hist.pop();
+  return hist;
+}
+
+/**
  * Adds up rows of FIGURE_SUMS (already merged in SQL) into coarser figures: sums, and the
  * histograms merged bucket by bucket, percentiles read as auren_hist_quantile reads them.
  */
@@ -90,8 +105,10 @@ export class FigureSums {
     for (const key of Object.keys(this.sums) as Array<keyof typeof this.sums>) {
       this.sums[key] += count(row[key]);
     }
-    if (Array.isArray(row.hist)) {
-      (row.hist as unknown[]).forEach((value, i) => {
+    const hist =
+      typeof row.hist === 'string' ? unpackHistogram(row.hist) : (row.hist as unknown[] | null);
+    if (Array.isArray(hist)) {
+      hist.forEach((value, i) => {
         this.hist[i] = (this.hist[i] ?? 0) + count(value);
       });
     }

@@ -2,8 +2,8 @@ import type { SqlSession } from '../store/sql-database';
 import { checkId, type TimeRange } from './arguments';
 import { QueryInputError } from './query-errors';
 import { asDate } from './event-record';
-import { FigureSums, Figures, toFigures } from './figures';
-import { FIGURE_SUMS, QUANTILES, rollupSource } from './rollup-source';
+import { FigureSums, Figures } from './figures';
+import { FIGURE_SUMS, Granularity, rollupSource } from './rollup-source';
 import { QueryViewer, SqlParams } from './scope';
 
 export type StatsBucket = 'MINUTE' | 'HOUR' | 'DAY';
@@ -11,7 +11,7 @@ export type CostDimension = 'AGENT' | 'MODEL' | 'USER' | 'DAY';
 
 export interface AgentSummary extends Figures {
   agent: string;
-  /** Start of the newest minute or hour that holds events of the agent in the range. */
+  /** Start of the newest rollup bucket (minute, hour or whole day) holding events of the agent in the range. */
   lastSeen: Date | null;
 }
 
@@ -73,19 +73,20 @@ export async function agentSummaries(
   const params = new SqlParams();
   const source = rollupSource(range, viewer, params);
   const { rows } = await db.query(
-    `SELECT s.*, ${QUANTILES} FROM (
-       SELECT agent_id, max(bucket) AS last_seen, ${FIGURE_SUMS} FROM ${source} r GROUP BY agent_id
-     ) s ORDER BY agent_id`,
+    `SELECT agent_id, max(bucket) AS last_seen, ${FIGURE_SUMS} FROM ${source} r
+     GROUP BY agent_id ORDER BY agent_id`,
     params.values,
   );
   return rows.map((row) => ({
     agent: String(row.agent_id),
     lastSeen: asDate(row.last_seen),
-    ...toFigures(row),
+    ...new FigureSums().add(row).figures(),
   }));
 }
 
 const UNIT: Record<StatsBucket, string> = { MINUTE: 'minute', HOUR: 'hour', DAY: 'day' };
+/** The coarsest rollup whose rows fall whole into the buckets asked for. */
+const COARSEST: Record<StatsBucket, Granularity> = { MINUTE: 'minute', HOUR: 'hour', DAY: 'day' };
 
 export async function agentStats(
   db: SqlSession,
@@ -106,7 +107,7 @@ export async function agentStats(
     viewer,
     params,
     [`agent_id = ${agentParam}`],
-    bucket === 'MINUTE',
+    COARSEST[bucket],
   );
   // One merge of the rollup rows per (bucket, model) in SQL (each row's histogram merged once);
   // the per-bucket, per-model and total figures are sums of those few rows, made here.

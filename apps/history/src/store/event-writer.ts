@@ -77,7 +77,7 @@ function rollupGiven(table: string, first: number, total: number): string {
 }
 
 /** Aggregates the rows this statement inserted, when some of the batch was already stored. */
-function rollupInserted(table: string, unit: 'minute' | 'hour', total: number): string {
+function rollupInserted(table: string, unit: 'minute' | 'hour' | 'day', total: number): string {
   return `INSERT INTO ${table} AS r (${rollupNames})
     SELECT date_trunc('${unit}', ts, 'UTC'), agent_id, event_type, coalesce(model, ''),
       coalesce(user_id, ''), count(*), count(*) FILTER (WHERE success),
@@ -91,14 +91,15 @@ function rollupInserted(table: string, unit: 'minute' | 'hour', total: number): 
 
 const MINUTE_PARAMS = BODY + 1;
 const HOUR_PARAMS = MINUTE_PARAMS + ROLLUP_COLUMNS.length;
-const TOTAL_PARAM = HOUR_PARAMS + ROLLUP_COLUMNS.length;
+const DAY_PARAMS = HOUR_PARAMS + ROLLUP_COLUMNS.length;
+const TOTAL_PARAM = DAY_PARAMS + ROLLUP_COLUMNS.length;
 
 /**
  * One statement: the rows not stored yet go in (a repeat of an event_id at the same time is
  * skipped, which makes redelivery harmless), and only those are added to the minute and hour
  * rollups. The writer aggregates the batch itself (see {@link rollupsOf}); when every row turned
  * out new (the usual case) those sums are added, otherwise the statement aggregates exactly the
- * rows it inserted (`inserted`) instead. Rollup rows are touched in key order, so concurrent
+ * rows it inserted (`inserted`) instead. The same for the day rollup (month-long ranges). Rollup rows are touched in key order, so concurrent
  * writers never deadlock. The bodies travel as one JSON array (`jsonb` parses it once; a `jsonb[]`
  * literal would need every quote escaped on the way), the other columns as arrays.
  */
@@ -114,8 +115,10 @@ export const INSERT_EVENTS_SQL = `WITH inserted AS (
   ), counted AS (SELECT count(*) AS n FROM inserted),
   minute_given AS (${rollupGiven('auren_rollup_minute', MINUTE_PARAMS, TOTAL_PARAM)}),
   hour_given AS (${rollupGiven('auren_rollup_hour', HOUR_PARAMS, TOTAL_PARAM)}),
+  day_given AS (${rollupGiven('auren_rollup_day', DAY_PARAMS, TOTAL_PARAM)}),
   minute_inserted AS (${rollupInserted('auren_rollup_minute', 'minute', TOTAL_PARAM)}),
-  hour_inserted AS (${rollupInserted('auren_rollup_hour', 'hour', TOTAL_PARAM)})
+  hour_inserted AS (${rollupInserted('auren_rollup_hour', 'hour', TOTAL_PARAM)}),
+  day_inserted AS (${rollupInserted('auren_rollup_day', 'day', TOTAL_PARAM)})
   SELECT n AS inserted FROM counted`;
 
 /** One rollup row's sums: what a batch adds to a (bucket, agent, type, model, user) key. */
@@ -201,7 +204,7 @@ function rollupParams(deltas: RollupDelta[]): unknown[][] {
 }
 
 /** Named, so that PostgreSQL plans it once per connection (the text never changes). */
-const INSERT_STATEMENT = { name: 'auren_insert_events_v1' };
+const INSERT_STATEMENT = { name: 'auren_insert_events_v2' };
 
 export interface WriteOutcome {
   /** Events stored by this call. */
@@ -249,7 +252,7 @@ async function createPartition(tx: SqlSession, day: string): Promise<void> {
 
 /**
  * The insert's parameters: the rows column-wise in {@link EVENT_COLUMNS} order (the bodies as one
- * JSON array text), the batch's minute and hour rollups, and the number of rows.
+ * JSON array text), the batch's minute, hour and day rollups, and the number of rows.
  */
 export function insertParams(rows: EventRow[]): unknown[] {
   const params: unknown[] = EVENT_COLUMNS.slice(0, BODY - 1).map(([name]) =>
@@ -258,6 +261,7 @@ export function insertParams(rows: EventRow[]): unknown[] {
   params.push(`[${rows.map((row) => row.body).join(',')}]`);
   params.push(...rollupParams(rollupsOf(rows, 60_000)));
   params.push(...rollupParams(rollupsOf(rows, 3_600_000)));
+  params.push(...rollupParams(rollupsOf(rows, 86_400_000)));
   params.push(rows.length);
   return params;
 }
@@ -327,6 +331,7 @@ export async function applyRetention(
     for (const name of old) await tx.query(`DROP TABLE IF EXISTS ${name}`);
     await tx.query('DELETE FROM auren_rollup_minute WHERE bucket < $1', [cutoff]);
     await tx.query('DELETE FROM auren_rollup_hour WHERE bucket < $1', [cutoff]);
+    await tx.query('DELETE FROM auren_rollup_day WHERE bucket < $1', [cutoff]);
   });
   return old;
 }

@@ -48,7 +48,8 @@ export class AgentSummary extends FigureFields {
   @Field(() => String) agent!: string;
   @Field(() => DateTimeScalar, {
     nullable: true,
-    description: 'Start of the newest minute or hour with events of this agent in the range.',
+    description:
+      'Start of the newest rollup bucket (minute, hour or whole day) with events of this agent in the range.',
   })
   lastSeen!: Date | null;
 }
