@@ -84,6 +84,28 @@ export function unpackHistogram(packed: string): number[] {
 }
 
 /**
+ * The row's histogram as counts: a packed histogram is unpacked once and kept on the row (a row
+ * is added to several sums: the totals, its bucket's and its model's).
+ */
+export function histogramOf(row: Record<string, unknown>): number[] | null {
+  const value = row.hist;
+  if (value instanceof Counts) return value.counts;
+  const counts =
+    typeof value === 'string'
+      ? unpackHistogram(value)
+      : Array.isArray(value)
+        ? (value as unknown[]).map(count)
+        : null;
+  if (counts) row.hist = new Counts(counts);
+  return counts;
+}
+
+/** A histogram already read into numbers. */
+class Counts {
+  constructor(readonly counts: number[]) {}
+}
+
+/**
  * Adds up rows of FIGURE_SUMS (already merged in SQL) into coarser figures: sums, and the
  * histograms merged bucket by bucket, percentiles read as auren_hist_quantile reads them.
  */
@@ -105,18 +127,17 @@ export class FigureSums {
     for (const key of Object.keys(this.sums) as Array<keyof typeof this.sums>) {
       this.sums[key] += count(row[key]);
     }
-    const hist =
-      typeof row.hist === 'string' ? unpackHistogram(row.hist) : (row.hist as unknown[] | null);
-    if (Array.isArray(hist)) {
-      hist.forEach((value, i) => {
-        this.hist[i] = (this.hist[i] ?? 0) + count(value);
-      });
+    const hist = histogramOf(row);
+    if (hist) {
+      const into = this.hist;
+      while (into.length < hist.length) into.push(0);
+      for (let i = 0; i < hist.length; i++) into[i] += hist[i];
     }
     return this;
   }
 
   figures(): Figures {
-    const hist = Array.from(this.hist, (v) => v ?? 0);
+    const hist = this.hist;
     return toFigures({
       ...this.sums,
       p50: histQuantile(hist, 0.5),
