@@ -14,7 +14,11 @@ import {
   EVENT_COLUMNS,
   PartitionKeeper,
   type RollupDelta,
+  rollupColumns,
+  ROLLUPS,
+  type RollupSpec,
   rollupsOf,
+  rollupUpsert,
   writeEvents,
 } from '../apps/history/src/store/event-writer';
 import { runMigrations } from '../apps/history/src/store/migrations';
@@ -221,23 +225,10 @@ function copyValue(value: string | number | boolean | null | undefined): string 
 /** The events table's columns, in the order {@link eventsCopyText} writes them. */
 export const EVENT_COPY_COLUMNS = EVENT_COLUMNS.map(([name]) => name);
 const EVENT_NAMES = EVENT_COPY_COLUMNS;
-const ROLLUP_NAMES: Array<keyof RollupDelta> = [
-  'bucket',
-  'agent_id',
-  'event_type',
-  'model',
-  'user_id',
-  'events',
-  'successes',
-  'failures',
-  'latency_count',
-  'latency_sum',
-  'latency_hist',
-  'input_tokens',
-  'output_tokens',
-  'tokens',
-  'cost',
-];
+/** A rollup's columns, in the order {@link rollupsCopyText} writes them. */
+const rollupNames = (spec: RollupSpec) =>
+  rollupColumns(spec).map(([name]) => name as keyof RollupDelta);
+const [MINUTES, HOURS] = ROLLUPS;
 
 /** Rows in COPY text format, columns in {@link EVENT_COPY_COLUMNS} order. */
 export function eventsCopyText(rows: EventRow[]): string {
@@ -246,16 +237,18 @@ export function eventsCopyText(rows: EventRow[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-function rollupsCopyText(deltas: RollupDelta[]): string {
+function rollupsCopyText(spec: RollupSpec, rows: EventRow[]): string {
   const lines: string[] = [];
-  for (const delta of deltas) {
+  for (const delta of rollupsOf(rows, spec)) {
     lines.push(
-      ROLLUP_NAMES.map((name) => {
-        if (name === 'bucket') return new Date(delta.bucket).toISOString();
-        if (name === 'latency_hist')
-          return delta.latency_hist === null ? '\\N' : `{${delta.latency_hist.join(',')}}`;
-        return copyValue(delta[name]);
-      }).join('\t'),
+      rollupNames(spec)
+        .map((name) => {
+          if (name === 'bucket') return new Date(delta.bucket).toISOString();
+          if (name === 'latency_hist')
+            return delta.latency_hist === null ? '\\N' : `{${delta.latency_hist.join(',')}}`;
+          return copyValue(delta[name]);
+        })
+        .join('\t'),
     );
   }
   return `${lines.join('\n')}\n`;
@@ -365,18 +358,9 @@ async function backfillCopy(
       await client.query('BEGIN');
       try {
         await copyInto(client, 'auren_events', EVENT_NAMES, eventsCopyText(rows));
-        await copyInto(
-          client,
-          'auren_rollup_minute',
-          ROLLUP_NAMES,
-          rollupsCopyText(rollupsOf(rows, 60_000)),
-        );
-        await copyInto(
-          client,
-          'auren_rollup_hour',
-          ROLLUP_NAMES,
-          rollupsCopyText(rollupsOf(rows, HOUR_MS)),
-        );
+        for (const spec of [MINUTES, HOURS]) {
+          await copyInto(client, spec.table, rollupNames(spec), rollupsCopyText(spec, rows));
+        }
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
@@ -394,30 +378,27 @@ async function backfillCopy(
       busy[slot].catch(() => undefined);
     }
     await Promise.all(busy);
-    // The day rollup from the hour rollup just written (a chunk is not a whole day, and a COPY
-    // cannot add to a row): the sums the writer would have added, boundary days included.
-    await db.query(
-      `INSERT INTO auren_rollup_day AS r (${ROLLUP_NAMES.join(', ')})
-       SELECT date_trunc('day', bucket, 'UTC'), agent_id, event_type, model, user_id, sum(events),
-         sum(successes), sum(failures), sum(latency_count), sum(latency_sum),
-         auren_hist_sum(latency_hist), sum(input_tokens), sum(output_tokens), sum(tokens), sum(cost)
-       FROM auren_rollup_hour
-       WHERE bucket >= date_trunc('hour', $1::timestamptz, 'UTC') AND bucket < $2
-       GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
-       ON CONFLICT (bucket, agent_id, event_type, model, user_id) DO UPDATE SET
-         events = r.events + excluded.events, successes = r.successes + excluded.successes,
-         failures = r.failures + excluded.failures,
-         latency_count = r.latency_count + excluded.latency_count,
-         latency_sum = r.latency_sum + excluded.latency_sum,
-         latency_hist = auren_hist_merge(r.latency_hist, excluded.latency_hist),
-         input_tokens = r.input_tokens + excluded.input_tokens,
-         output_tokens = r.output_tokens + excluded.output_tokens,
-         tokens = r.tokens + excluded.tokens, cost = r.cost + excluded.cost`,
-      [
-        new Date(options.end - options.days * DAY_MS).toISOString(),
-        new Date(options.end).toISOString(),
-      ],
-    );
+    // The coarser rollups from the hour rollup just written (a chunk is not a whole day, and a
+    // COPY cannot add to a row): the sums the writer would have added, boundary days included.
+    const range = [
+      new Date(options.end - options.days * DAY_MS).toISOString(),
+      new Date(options.end).toISOString(),
+    ];
+    for (const spec of ROLLUPS.slice(2)) {
+      const bucket = spec.unit === 'hour' ? 'bucket' : `date_trunc('${spec.unit}', bucket, 'UTC')`;
+      const groups = ['bucket', ...spec.dimensions].map((_, i) => i + 1).join(', ');
+      await db.query(
+        `INSERT INTO ${spec.table} AS r (${rollupNames(spec).join(', ')})
+         SELECT ${bucket}, ${spec.dimensions.join(', ')}, sum(events), sum(successes),
+           sum(failures), sum(latency_count), sum(latency_sum), auren_hist_sum(latency_hist),
+           sum(input_tokens), sum(output_tokens), sum(tokens), sum(cost)
+         FROM auren_rollup_hour
+         WHERE bucket >= date_trunc('hour', $1::timestamptz, 'UTC') AND bucket < $2
+         GROUP BY ${groups} ORDER BY ${groups}
+         ${rollupUpsert(spec)}`,
+        range,
+      );
+    }
     return written;
   } finally {
     await Promise.allSettled(clients.map((client) => client.end()));

@@ -1,6 +1,7 @@
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import { AGENT_EVENT_TYPES } from '@auren/contracts';
+import { ROLLUPS } from '../../apps/history/src/store/event-writer';
 import { AppProcess, postJson } from '../harness/apps';
 import { readMetrics, sample } from '../harness/metrics';
 import { freePort } from '../harness/ports';
@@ -165,7 +166,7 @@ describe('History writers: two processes share a Redis consumer group; one is SI
          FROM auren_events`,
       )
     ).rows[0] as Record<string, string>;
-    for (const table of ['auren_rollup_minute', 'auren_rollup_hour']) {
+    for (const table of ROLLUPS.map((spec) => spec.table)) {
       const rollup = (
         await db.query(
           `SELECT sum(events) AS events, sum(input_tokens) AS input_tokens,

@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { backfill, parseBackfillArgs } from '../../scripts/backfill';
+import { ROLLUPS } from '../../apps/history/src/store/event-writer';
 import { createDatabase } from '../harness/postgres';
+import { rollupRows } from './history-store-shared';
 
 const ROOT = join(__dirname, '..', '..');
 const END = '2026-11-20T00:00:00Z';
@@ -38,6 +40,9 @@ async function fingerprint(url: string): Promise<Record<string, unknown>> {
     const day = await client.query<Record<string, unknown>>(
       `SELECT ${ROLLUP_PRINT} FROM auren_rollup_day`,
     );
+    const agentHour = await client.query<Record<string, unknown>>(
+      `SELECT ${ROLLUP_PRINT} FROM ${rollupRows(ROLLUPS.find((spec) => spec.table === 'auren_rollup_agent_hour')!)} t`,
+    );
     const shape = await client.query<Record<string, unknown>>(
       `SELECT count(DISTINCT agent_id) AS agents, count(DISTINCT user_id) AS users,
          count(DISTINCT model) AS models, count(DISTINCT event_type) AS types,
@@ -49,6 +54,7 @@ async function fingerprint(url: string): Promise<Record<string, unknown>> {
       minute: minute.rows[0],
       hour: hour.rows[0],
       day: day.rows[0],
+      agentHour: agentHour.rows[0],
       ...shape.rows[0],
     };
   } finally {
@@ -88,6 +94,7 @@ describe('history backfill', () => {
     expect(inserted).toMatchObject({ method: 'insert', inserted: 12_000, duplicates: 0 });
     const [a, b] = await Promise.all([fingerprint(copyUrl), fingerprint(insertUrl)]);
     expect(a).toEqual(b);
+    expect(Number((a.agentHour as { n: string }).n)).toBeGreaterThan(0);
     expect(a).toMatchObject({
       agents: '9',
       users: '6',

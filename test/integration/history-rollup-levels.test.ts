@@ -127,5 +127,29 @@ describe('aggregates across minute, hour and day rollups', () => {
     const hourly = await queries.agentStats(ALL_SEEING, { agent, from, to, bucket: 'HOUR' });
     expect(hourly.totals.events).toBe(mine.length);
     expect(hourly.totals.latency.p95Ms).toBe(stats.totals.latency.p95Ms);
+    // The same figures per model (sums of doubles in another order: cost compared to 1e-9).
+    const perModel = (list: typeof stats.models) =>
+      list.map((m) => [m.model, m.events, m.tokens, m.latency.p95Ms, Math.round(m.cost * 1e9)]);
+    expect(perModel(hourly.models)).toEqual(perModel(stats.models));
+  });
+
+  it('agentStats in HOUR buckets (the agent-hour rollup for who sees everyone) counts each hour exactly, for every viewer', async () => {
+    const agent = events[0].source_agent.id;
+    for (const viewer of [ALL_SEEING, { ...alice, userId: userOf(events) }]) {
+      const mine = visible(viewer).filter((e) => e.source_agent.id === agent);
+      const stats = await queries.agentStats(viewer, { agent, from, to, bucket: 'HOUR' });
+      expect(stats.totals.events).toBe(mine.length);
+      const perHour = new Map<number, number>();
+      for (const e of mine) {
+        const hour = Math.floor(Date.parse(historyTime(e, 30)) / HOUR_MS) * HOUR_MS;
+        perHour.set(hour, (perHour.get(hour) ?? 0) + 1);
+      }
+      expect(stats.buckets.map((b) => [b.start.getTime(), b.events])).toEqual(
+        [...perHour.entries()].sort(([a], [b]) => a - b),
+      );
+      for (const bucket of stats.buckets) {
+        expect(bucket.models.reduce((sum, m) => sum + m.events, 0)).toBe(bucket.events);
+      }
+    }
   });
 });

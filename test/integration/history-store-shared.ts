@@ -4,7 +4,12 @@
  * process (`node --import tsx`) and checks what it prints.
  */
 import type { StreamedEvent } from '@auren/contracts';
-import { PartitionKeeper, writeEvents } from '../../apps/history/src/store/event-writer';
+import {
+  PartitionKeeper,
+  ROLLUPS,
+  type RollupSpec,
+  writeEvents,
+} from '../../apps/history/src/store/event-writer';
 import { runMigrations } from '../../apps/history/src/store/migrations';
 import { PgliteDatabase, type SqlDatabase } from '../../apps/history/src/store/sql-database';
 import { historyBatches } from '../../scripts/history-events';
@@ -40,21 +45,34 @@ export interface RollupRow {
   cost: number;
 }
 
+/**
+ * A rollup table as rows of every dimension: a rollup keyed by fewer (the agent-hour rollup)
+ * shows '' for the others.
+ */
+export function rollupRows(spec: RollupSpec): string {
+  const column = (name: 'event_type' | 'user_id') =>
+    spec.dimensions.includes(name) ? name : `''::text AS ${name}`;
+  return `(SELECT bucket, agent_id, ${column('event_type')}, model, ${column('user_id')}, events,
+    successes, failures, latency_count, latency_sum, latency_hist, latency_packed, input_tokens,
+    output_tokens, tokens, cost FROM ${spec.table})`;
+}
+
 /** The rollup table's rows, and the same sums computed from the raw events, by key. */
 export async function rollupsAndRaw(
   db: SqlDatabase,
-  table: string,
-  unit: 'minute' | 'hour' | 'day',
+  spec: RollupSpec,
 ): Promise<{ stored: Map<string, RollupRow>; raw: Map<string, RollupRow> }> {
   const key = `to_char(bucket AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI') || '|' || agent_id || '|' || event_type || '|' || model || '|' || user_id`;
   const stored = await db.query<RollupRow>(
     `SELECT ${key} AS key, events, successes, failures, latency_count, latency_sum, latency_hist,
-       input_tokens, output_tokens, tokens, cost FROM ${table}`,
+       input_tokens, output_tokens, tokens, cost FROM ${rollupRows(spec)} t`,
   );
+  const type = spec.dimensions.includes('event_type') ? 'event_type' : "''::text";
+  const user = spec.dimensions.includes('user_id') ? "coalesce(user_id, '')" : "''::text";
   const raw = await db.query<RollupRow>(
     `SELECT ${key} AS key, * FROM (
-       SELECT date_trunc('${unit}', ts, 'UTC') AS bucket, agent_id, event_type,
-         coalesce(model, '') AS model, coalesce(user_id, '') AS user_id, ${ROLLUP_SUMS}
+       SELECT date_trunc('${spec.unit}', ts, 'UTC') AS bucket, agent_id, ${type} AS event_type,
+         coalesce(model, '') AS model, ${user} AS user_id, ${ROLLUP_SUMS}
        FROM auren_events GROUP BY 1, 2, 3, 4, 5) AS g`,
   );
   return {
@@ -76,13 +94,9 @@ async function pgliteRun(): Promise<unknown> {
     const rest = await writeEvents(db, keeper, events.slice(800), 30);
     const stored = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM auren_events');
     const tables: Record<string, unknown> = {};
-    for (const [table, unit] of [
-      ['auren_rollup_minute', 'minute'],
-      ['auren_rollup_hour', 'hour'],
-      ['auren_rollup_day', 'day'],
-    ] as const) {
-      const { stored: rollups, raw } = await rollupsAndRaw(db, table, unit);
-      tables[table] = { stored: [...rollups.values()], raw: [...raw.values()] };
+    for (const spec of ROLLUPS) {
+      const { stored: rollups, raw } = await rollupsAndRaw(db, spec);
+      tables[spec.table] = { stored: [...rollups.values()], raw: [...raw.values()] };
     }
     return { outcomes: [first, again, overlap, rest], stored: stored.rows[0].n, tables };
   } finally {

@@ -13,6 +13,7 @@ import {
   applyRetention,
   PartitionKeeper,
   partitionName,
+  ROLLUPS,
   writeEvents,
 } from '../../apps/history/src/store/event-writer';
 import {
@@ -26,16 +27,12 @@ import { createDatabase } from '../harness/postgres';
 import { DAY_MS, END, history, rollupsAndRaw, type RollupRow } from './history-store-shared';
 
 async function expectRollupsEqualRaw(db: SqlDatabase): Promise<void> {
-  for (const [table, unit] of [
-    ['auren_rollup_minute', 'minute'],
-    ['auren_rollup_hour', 'hour'],
-    ['auren_rollup_day', 'day'],
-  ] as const) {
-    const { stored, raw } = await rollupsAndRaw(db, table, unit);
+  for (const spec of ROLLUPS) {
+    const { stored, raw } = await rollupsAndRaw(db, spec);
     expectSameRollups(stored, raw);
     // The packed histogram (summed by the queries) reads back as the array it was packed from.
     const packed = await db.query<{ hist: number[] | null; packed: string | null }>(
-      `SELECT latency_hist AS hist, latency_packed::text AS packed FROM ${table}`,
+      `SELECT latency_hist AS hist, latency_packed::text AS packed FROM ${spec.table}`,
     );
     for (const row of packed.rows) {
       const hist = row.hist ?? [];
@@ -89,9 +86,7 @@ describe('history store on PostgreSQL', () => {
   });
 
   beforeEach(async () => {
-    await db.query(
-      'TRUNCATE auren_events, auren_rollup_minute, auren_rollup_hour, auren_rollup_day',
-    );
+    await db.query(`TRUNCATE auren_events, ${ROLLUPS.map((spec) => spec.table).join(', ')}`);
   });
 
   it('stores each event once: a redelivered batch inserts nothing and leaves the rollups as they were', async () => {
@@ -167,9 +162,11 @@ describe('history store on PostgreSQL', () => {
     expect(await count(db, `SELECT count(*) AS n FROM auren_events WHERE ts < '${cutoff}'`)).toBe(
       0,
     );
-    expect(
-      await count(db, `SELECT count(*) AS n FROM auren_rollup_hour WHERE bucket < '${cutoff}'`),
-    ).toBe(0);
+    for (const { table } of ROLLUPS) {
+      expect(await count(db, `SELECT count(*) AS n FROM ${table} WHERE bucket < '${cutoff}'`)).toBe(
+        0,
+      );
+    }
     expect(await count(db, 'SELECT count(*) AS n FROM auren_events')).toBeGreaterThan(0);
     await expectRollupsEqualRaw(db);
     // A writer that still remembers the dropped day re-creates it when an event of it arrives.
@@ -198,7 +195,8 @@ describe('history store on PGlite (child process)', () => {
       { inserted: 400, duplicates: 0 },
     ]);
     expect(result.stored).toBe(1200);
-    for (const table of ['auren_rollup_minute', 'auren_rollup_hour', 'auren_rollup_day']) {
+    expect(Object.keys(result.tables).sort()).toEqual(ROLLUPS.map((spec) => spec.table).sort());
+    for (const { table } of ROLLUPS) {
       const { stored, raw } = result.tables[table];
       expectSameRollups(
         new Map(stored.map((row) => [row.key, row])),

@@ -25,84 +25,169 @@ export interface Figures {
 
 const count = (value: unknown): number => numberOrNull(value) ?? 0;
 
-/** A row with the columns of FIGURE_SUMS and QUANTILES. */
-export function toFigures(row: Record<string, unknown>): Figures {
-  const successes = count(row.successes);
-  const failures = count(row.failures);
-  const latencyCount = count(row.latency_count);
-  return {
-    events: count(row.events),
-    successes,
-    failures,
-    successRate: successes + failures > 0 ? successes / (successes + failures) : null,
-    latency: {
-      count: latencyCount,
-      averageMs: latencyCount > 0 ? count(row.latency_sum) / latencyCount : null,
-      p50Ms: numberOrNull(row.p50),
-      p95Ms: numberOrNull(row.p95),
-      p99Ms: numberOrNull(row.p99),
-    },
-    inputTokens: count(row.input_tokens),
-    outputTokens: count(row.output_tokens),
-    tokens: count(row.tokens),
-    cost: count(row.cost),
-  };
-}
-
-export const EMPTY_FIGURES: Figures = toFigures({});
-
 /** The histogram bucket's value, as SQL auren_latency_bucket_value: its geometric middle. */
 function bucketValue(bucket: number): number {
   return bucket <= 1 ? 0.5 : 1.1 ** (bucket - 1.5);
 }
 
-/** As SQL auren_hist_quantile: nearest rank over a 1-based histogram (index 0 here = bucket 1). */
-export function histQuantile(hist: readonly number[], q: number): number | null {
-  const total = hist.reduce((a, b) => a + b, 0);
-  if (total === 0) return null;
-  const rank = Math.max(1, Math.ceil(q * total));
+/**
+ * p50, p95 and p99 of a histogram (index 0 = bucket 1) holding `total` observations, from index
+ * `low` on (everything below is 0), as SQL auren_hist_quantile reads one: nearest rank, the
+ * bucket's geometric middle.
+ */
+function histQuantiles(
+  hist: ArrayLike<number>,
+  total: number,
+  low = 0,
+): [number | null, number | null, number | null] {
+  if (total <= 0) return [null, null, null];
+  const ranks = [
+    Math.max(1, Math.ceil(0.5 * total)),
+    Math.max(1, Math.ceil(0.95 * total)),
+    Math.max(1, Math.ceil(0.99 * total)),
+  ];
+  const out: [number | null, number | null, number | null] = [null, null, null];
+  let next = 0;
   let seen = 0;
-  for (let i = 0; i < hist.length; i++) {
+  for (let i = low; i < hist.length && next < 3; i++) {
     seen += hist[i];
-    if (seen >= rank) return bucketValue(i + 1);
+    while (next < 3 && seen >= ranks[next]) out[next++] = bucketValue(i + 1);
   }
-  return bucketValue(hist.length);
+  for (; next < 3; next++) out[next] = bucketValue(hist.length);
+  return out;
 }
 
 /**
  * A packed histogram (the decimal text of Σ count_i · 10^(10·(i−1)), see migrations.ts) as counts,
- * index 0 = bucket 1: groups of ten digits read from the right.
+ * index 0 = bucket 1: groups of ten digits read from the right, digit by digit (an aggregate's
+ * result holds thousands of these; slicing them into strings was most of a query's time).
  */
 export function unpackHistogram(packed: string): number[] {
-  const digits = packed.split('.')[0].replace(/^-/, '');
-  const hist: number[] = [];
-  for (let end = digits.length; end > 0; end -= PACKED_DIGITS) {
-    hist.push(Number(digits.slice(Math.max(0, end - PACKED_DIGITS), end)));
-  }
-  while (hist.length > 0 && hist[hist.length - 1] === 0) hist.pop();
-  return hist;
+  return readPacked(packed).hist;
 }
+
+interface Histogram {
+  hist: number[];
+  /** Observations in it. */
+  total: number;
+  /** Index of its first non-empty bucket (0 when empty). */
+  low: number;
+}
+
+const EMPTY_HISTOGRAM: Histogram = { hist: [], total: 0, low: 0 };
+
+function readPacked(packed: string): Histogram {
+  const dot = packed.indexOf('.');
+  const end = dot < 0 ? packed.length : dot;
+  const first = packed.charCodeAt(0) === 45 /* - */ ? 1 : 0;
+  const hist: number[] = [];
+  let last = 0;
+  let total = 0;
+  let low = -1;
+  for (let stop = end; stop > first; stop -= PACKED_DIGITS) {
+    let value = 0;
+    for (let i = Math.max(first, stop - PACKED_DIGITS); i < stop; i++) {
+      value = value * 10 + (packed.charCodeAt(i) - 48);
+    }
+    hist.push(value);
+    if (value !== 0) {
+      last = hist.length;
+      total += value;
+      if (low < 0) low = hist.length - 1;
+    }
+  }
+  hist.length = last;
+  return { hist, total, low: Math.max(low, 0) };
+}
+
+function readCounts(values: unknown[]): Histogram {
+  const hist = values.map(count);
+  let total = 0;
+  let low = -1;
+  for (let i = 0; i < hist.length; i++) {
+    if (hist[i] !== 0 && low < 0) low = i;
+    total += hist[i];
+  }
+  return { hist, total, low: Math.max(low, 0) };
+}
+
+const SUM_KEYS = [
+  'events',
+  'successes',
+  'failures',
+  'latency_count',
+  'latency_sum',
+  'input_tokens',
+  'output_tokens',
+  'tokens',
+  'cost',
+] as const;
+type SumKey = (typeof SUM_KEYS)[number];
+type Sums = Record<SumKey, number>;
+
+const noSums = (): Sums => ({
+  events: 0,
+  successes: 0,
+  failures: 0,
+  latency_count: 0,
+  latency_sum: 0,
+  input_tokens: 0,
+  output_tokens: 0,
+  tokens: 0,
+  cost: 0,
+});
 
 /**
- * The row's histogram as counts: a packed histogram is unpacked once and kept on the row (a row
- * is added to several sums: the totals, its bucket's and its model's).
+ * One row of FIGURE_SUMS read once: its sums as numbers and its histogram unpacked (with its
+ * total and first non-empty bucket). Its own figures, and coarser sums of several
+ * ({@link FigureSums}), are made from it without reading the row again.
  */
-export function histogramOf(row: Record<string, unknown>): number[] | null {
-  const value = row.hist;
-  if (value instanceof Counts) return value.counts;
-  const counts =
-    typeof value === 'string'
-      ? unpackHistogram(value)
-      : Array.isArray(value)
-        ? (value as unknown[]).map(count)
-        : null;
-  if (counts) row.hist = new Counts(counts);
-  return counts;
+export class FigureRow {
+  readonly sums: Sums = noSums();
+  readonly hist: number[];
+  /** Observations in the histogram. */
+  readonly total: number;
+  /** Index of its first non-empty bucket. */
+  readonly low: number;
+
+  constructor(row: Record<string, unknown>) {
+    for (const key of SUM_KEYS) this.sums[key] = count(row[key]);
+    const value = row.hist;
+    const read =
+      typeof value === 'string'
+        ? readPacked(value)
+        : Array.isArray(value)
+          ? readCounts(value as unknown[])
+          : EMPTY_HISTOGRAM;
+    this.hist = read.hist;
+    this.total = read.total;
+    this.low = read.low;
+  }
+
+  figures(): Figures {
+    return figuresOf(this.sums, histQuantiles(this.hist, this.total, this.low));
+  }
 }
 
-/** A histogram already read into numbers. */
-class Counts {
-  constructor(readonly counts: number[]) {}
+function figuresOf(sums: Sums, [p50, p95, p99]: Array<number | null>): Figures {
+  const { successes, failures, latency_count: latencyCount } = sums;
+  return {
+    events: sums.events,
+    successes,
+    failures,
+    successRate: successes + failures > 0 ? successes / (successes + failures) : null,
+    latency: {
+      count: latencyCount,
+      averageMs: latencyCount > 0 ? sums.latency_sum / latencyCount : null,
+      p50Ms: p50,
+      p95Ms: p95,
+      p99Ms: p99,
+    },
+    inputTokens: sums.input_tokens,
+    outputTokens: sums.output_tokens,
+    tokens: sums.tokens,
+    cost: sums.cost,
+  };
 }
 
 /**
@@ -110,39 +195,29 @@ class Counts {
  * histograms merged bucket by bucket, percentiles read as auren_hist_quantile reads them.
  */
 export class FigureSums {
-  private readonly sums = {
-    events: 0,
-    successes: 0,
-    failures: 0,
-    latency_count: 0,
-    latency_sum: 0,
-    input_tokens: 0,
-    output_tokens: 0,
-    tokens: 0,
-    cost: 0,
-  };
+  private readonly sums: Sums = noSums();
   private readonly hist: number[] = [];
+  private total = 0;
+  private low = Infinity;
 
-  add(row: Record<string, unknown>): this {
-    for (const key of Object.keys(this.sums) as Array<keyof typeof this.sums>) {
-      this.sums[key] += count(row[key]);
-    }
-    const hist = histogramOf(row);
-    if (hist) {
+  add(row: Record<string, unknown> | FigureRow): this {
+    const read = row instanceof FigureRow ? row : new FigureRow(row);
+    for (const key of SUM_KEYS) this.sums[key] += read.sums[key];
+    if (read.total > 0) {
+      const { hist, low } = read;
       const into = this.hist;
       while (into.length < hist.length) into.push(0);
-      for (let i = 0; i < hist.length; i++) into[i] += hist[i];
+      for (let i = low; i < hist.length; i++) into[i] += hist[i];
+      this.total += read.total;
+      if (low < this.low) this.low = low;
     }
     return this;
   }
 
   figures(): Figures {
-    const hist = this.hist;
-    return toFigures({
-      ...this.sums,
-      p50: histQuantile(hist, 0.5),
-      p95: histQuantile(hist, 0.95),
-      p99: histQuantile(hist, 0.99),
-    });
+    return figuresOf(
+      this.sums,
+      histQuantiles(this.hist, this.total, this.total > 0 ? this.low : 0),
+    );
   }
 }

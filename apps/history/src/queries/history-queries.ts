@@ -21,6 +21,8 @@ type Range = { from?: Date | null; to?: Date | null };
 
 /** PostgreSQL's "canceling statement due to statement timeout". */
 const QUERY_CANCELED = '57014';
+/** Memory a query's sorts and hash tables may use before spilling (per node, per query). */
+const QUERY_WORK_MEM = '32MB';
 
 /**
  * The history's read side: every query the GraphQL API answers, as plain SQL over a
@@ -101,7 +103,7 @@ export class HistoryQueries {
 
   /**
    * Runs `work` on the database; on PostgreSQL with a statement timeout, inside a read-only
-   * transaction that sets it (`SET LOCAL`: the pooled connection keeps no trace of it). PGlite
+   * transaction that sets it and work_mem (`SET LOCAL`: the pooled connection keeps no trace). PGlite
    * runs one statement at a time in this process and has no timeout to set.
    */
   private async withTimeout<T>(work: (db: SqlSession) => Promise<T>): Promise<T> {
@@ -111,6 +113,9 @@ export class HistoryQueries {
       return await this.db.transaction(async (tx) => {
         await tx.query('SET TRANSACTION READ ONLY');
         await tx.query(`SET LOCAL statement_timeout = ${Math.floor(ms)}`);
+        // An aggregate's hash table of packed histograms (~5 KB a group: a month of one agent's
+        // hours is ~2,000 groups) spilled to disk at the 4 MB default.
+        await tx.query(`SET LOCAL work_mem = '${QUERY_WORK_MEM}'`);
         return work(tx);
       });
     } catch (error) {

@@ -2,8 +2,16 @@ import type { SqlSession } from '../store/sql-database';
 import { checkId, type TimeRange } from './arguments';
 import { QueryInputError } from './query-errors';
 import { asDate } from './event-record';
-import { FigureSums, Figures } from './figures';
-import { FIGURE_SUMS, Granularity, rollupSource } from './rollup-source';
+import { FigureRow, FigureSums, Figures } from './figures';
+import {
+  AGENT_HOUR_TABLE,
+  agentRollupParts,
+  FIGURE_COLUMNS,
+  FIGURE_SUMS,
+  Granularity,
+  rollupSource,
+  unionOf,
+} from './rollup-source';
 import { QueryViewer, SqlParams } from './scope';
 
 export type StatsBucket = 'MINUTE' | 'HOUR' | 'DAY';
@@ -102,36 +110,46 @@ export async function agentStats(
   }
   const params = new SqlParams();
   const agentParam = params.add(agent);
-  const source = rollupSource(
+  const parts = agentRollupParts(
     range,
     viewer,
     params,
-    [`agent_id = ${agentParam}`],
+    `agent_id = ${agentParam}`,
     COARSEST[bucket],
   );
-  // One merge of the rollup rows per (bucket, model) in SQL (each row's histogram merged once);
+  // Hourly buckets from the agent-hour rollup: its rows are the (hour, model) figures already and
+  // are read as they are (summing ~2,000 packed histograms one row each cost more than the rest of
+  // the query). Everything else is merged per (bucket, model) in SQL, each row's histogram once;
   // the per-bucket, per-model and total figures are sums of those few rows, made here.
-  const { rows } = await db.query(
-    `SELECT date_trunc('${UNIT[bucket]}', bucket, 'UTC') AS b, model, ${FIGURE_SUMS}
-     FROM ${source} r GROUP BY 1, 2 ORDER BY 1, 2`,
-    params.values,
-  );
+  const ready = bucket === 'HOUR' ? parts.filter((part) => part.table === AGENT_HOUR_TABLE) : [];
+  const merged = parts.filter((part) => !ready.includes(part));
+  const selects = [
+    ...ready.map((part) => `SELECT bucket AS b, model, ${FIGURE_COLUMNS} FROM (${part.sql}) r`),
+    ...(merged.length
+      ? [
+          `SELECT date_trunc('${UNIT[bucket]}', bucket, 'UTC') AS b, model, ${FIGURE_SUMS}
+           FROM ${unionOf(merged)} r GROUP BY 1, 2`,
+        ]
+      : []),
+  ];
+  const { rows } = await db.query(`${selects.join(' UNION ALL ')} ORDER BY 1, 2`, params.values);
   const totals = new FigureSums();
   const perModel = new Map<string, FigureSums>();
   const perBucket = new Map<number, { start: Date; sums: FigureSums; models: ModelFigures[] }>();
   for (const row of rows) {
     const start = asDate(row.b)!;
     const model = typeof row.model === 'string' ? row.model : '';
-    totals.add(row);
+    const read = new FigureRow(row);
+    totals.add(read);
     if (!perModel.has(model)) perModel.set(model, new FigureSums());
-    perModel.get(model)!.add(row);
+    perModel.get(model)!.add(read);
     let entry = perBucket.get(start.getTime());
     if (!entry) {
       entry = { start, sums: new FigureSums(), models: [] };
       perBucket.set(start.getTime(), entry);
     }
-    entry.sums.add(row);
-    entry.models.push({ model: orNull(model), ...new FigureSums().add(row).figures() });
+    entry.sums.add(read);
+    entry.models.push({ model: orNull(model), ...read.figures() });
   }
   const stats: AgentStats = {
     agent,

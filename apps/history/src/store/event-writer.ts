@@ -30,13 +30,46 @@ export const EVENT_COLUMNS: Array<[keyof EventRow, string]> = [
 const names = EVENT_COLUMNS.map(([name]) => name).join(', ');
 const BODY = EVENT_COLUMNS.length; // the last parameter: every body in one JSON array
 
-/** The rollup columns, in the order of the pre-aggregated parameters. */
-const ROLLUP_COLUMNS: Array<[string, string]> = [
-  ['bucket', 'timestamptz'],
-  ['agent_id', 'text'],
-  ['event_type', 'text'],
-  ['model', 'text'],
-  ['user_id', 'text'],
+/** A rollup's key columns besides `bucket`. */
+export type RollupDimension = 'agent_id' | 'event_type' | 'model' | 'user_id';
+
+/** A rollup table: its bucket size and the columns it is keyed by (after `bucket`). */
+export interface RollupSpec {
+  table: string;
+  unit: 'minute' | 'hour' | 'day';
+  unitMs: number;
+  dimensions: readonly RollupDimension[];
+}
+
+const EVERY_DIMENSION: readonly RollupDimension[] = ['agent_id', 'event_type', 'model', 'user_id'];
+
+/**
+ * Every rollup the writer maintains. The minute, hour and day rollups keep one row per (bucket,
+ * agent, event type, model, user); `auren_rollup_agent_hour` sums one agent's hour over every
+ * event type and user — about twenty times fewer rows, read by the per-agent aggregates of
+ * viewers who see every user (it has no user to filter by).
+ */
+export const ROLLUPS: readonly RollupSpec[] = [
+  { table: 'auren_rollup_minute', unit: 'minute', unitMs: 60_000, dimensions: EVERY_DIMENSION },
+  { table: 'auren_rollup_hour', unit: 'hour', unitMs: 3_600_000, dimensions: EVERY_DIMENSION },
+  { table: 'auren_rollup_day', unit: 'day', unitMs: 86_400_000, dimensions: EVERY_DIMENSION },
+  {
+    table: 'auren_rollup_agent_hour',
+    unit: 'hour',
+    unitMs: 3_600_000,
+    dimensions: ['agent_id', 'model'],
+  },
+];
+
+const DIMENSION_TYPES: Record<RollupDimension, string> = {
+  agent_id: 'text',
+  event_type: 'text',
+  model: 'text',
+  user_id: 'text',
+};
+
+/** The summed columns of every rollup, after its key. */
+const SUM_COLUMNS: Array<[string, string]> = [
   ['events', 'bigint'],
   ['successes', 'bigint'],
   ['failures', 'bigint'],
@@ -48,11 +81,17 @@ const ROLLUP_COLUMNS: Array<[string, string]> = [
   ['tokens', 'bigint'],
   ['cost', 'double precision'],
 ];
-const rollupNames = ROLLUP_COLUMNS.map(([name]) => name).join(', ');
-const KEY = 'bucket, agent_id, event_type, model, user_id';
 
-const UPSERT = `ON CONFLICT (${KEY}) DO UPDATE SET
-      events = r.events + excluded.events,
+/** A rollup's columns in the order of its pre-aggregated parameters: bucket, key, sums. */
+export function rollupColumns(spec: RollupSpec): Array<[string, string]> {
+  return [
+    ['bucket', 'timestamptz'],
+    ...spec.dimensions.map((d): [string, string] => [d, DIMENSION_TYPES[d]]),
+    ...SUM_COLUMNS,
+  ];
+}
+
+const SUMS_MERGED = `events = r.events + excluded.events,
       successes = r.successes + excluded.successes,
       failures = r.failures + excluded.failures,
       latency_count = r.latency_count + excluded.latency_count,
@@ -63,45 +102,74 @@ const UPSERT = `ON CONFLICT (${KEY}) DO UPDATE SET
       tokens = r.tokens + excluded.tokens,
       cost = r.cost + excluded.cost`;
 
-/** Adds the batch's pre-aggregated rollup rows (parameters from `first`) when every row was new. */
-function rollupGiven(table: string, first: number, total: number): string {
-  const params = ROLLUP_COLUMNS.map(([, type], i) => `$${first + i}::${type}[]`).join(', ');
-  const select = ROLLUP_COLUMNS.map(([name]) =>
-    name === 'latency_hist' ? 'latency_hist::integer[]' : name,
-  ).join(', ');
-  return `INSERT INTO ${table} AS r (${rollupNames})
-    SELECT ${select} FROM unnest(${params}) AS g(${rollupNames})
-    WHERE (SELECT n FROM counted) = $${total}
-    ORDER BY ${KEY}
-    ${UPSERT}`;
+/** The key of a rollup table, as a column list. */
+export function rollupKey(spec: RollupSpec): string {
+  return ['bucket', ...spec.dimensions].join(', ');
 }
 
+/** `ON CONFLICT … DO UPDATE` adding the new sums to a row that exists (alias `r`). */
+export function rollupUpsert(spec: RollupSpec): string {
+  return `ON CONFLICT (${rollupKey(spec)}) DO UPDATE SET
+      ${SUMS_MERGED}`;
+}
+
+/** Adds the batch's pre-aggregated rollup rows (parameters from `first`) when every row was new. */
+function rollupGiven(spec: RollupSpec, first: number, total: number): string {
+  const columns = rollupColumns(spec);
+  const names = columns.map(([name]) => name).join(', ');
+  const params = columns.map(([, type], i) => `$${first + i}::${type}[]`).join(', ');
+  const select = columns
+    .map(([name]) => (name === 'latency_hist' ? 'latency_hist::integer[]' : name))
+    .join(', ');
+  return `INSERT INTO ${spec.table} AS r (${names})
+    SELECT ${select} FROM unnest(${params}) AS g(${names})
+    WHERE (SELECT n FROM counted) = $${total}
+    ORDER BY ${rollupKey(spec)}
+    ${rollupUpsert(spec)}`;
+}
+
+const DIMENSION_OF_EVENT: Record<RollupDimension, string> = {
+  agent_id: 'agent_id',
+  event_type: 'event_type',
+  model: "coalesce(model, '')",
+  user_id: "coalesce(user_id, '')",
+};
+
 /** Aggregates the rows this statement inserted, when some of the batch was already stored. */
-function rollupInserted(table: string, unit: 'minute' | 'hour' | 'day', total: number): string {
-  return `INSERT INTO ${table} AS r (${rollupNames})
-    SELECT date_trunc('${unit}', ts, 'UTC'), agent_id, event_type, coalesce(model, ''),
-      coalesce(user_id, ''), count(*), count(*) FILTER (WHERE success),
+function rollupInserted(spec: RollupSpec, total: number): string {
+  const names = rollupColumns(spec)
+    .map(([name]) => name)
+    .join(', ');
+  const groups = ['bucket', ...spec.dimensions].map((_, i) => i + 1).join(', ');
+  return `INSERT INTO ${spec.table} AS r (${names})
+    SELECT date_trunc('${spec.unit}', ts, 'UTC'),
+      ${spec.dimensions.map((d) => DIMENSION_OF_EVENT[d]).join(', ')},
+      count(*), count(*) FILTER (WHERE success),
       count(*) FILTER (WHERE NOT success), count(latency_ms), coalesce(sum(latency_ms), 0),
       auren_hist_of(auren_latency_bucket(latency_ms)), coalesce(sum(input_tokens), 0),
       coalesce(sum(output_tokens), 0), coalesce(sum(tokens), 0), coalesce(sum(cost), 0)
     FROM inserted WHERE (SELECT n FROM counted) < $${total}
-    GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
-    ${UPSERT}`;
+    GROUP BY ${groups} ORDER BY ${groups}
+    ${rollupUpsert(spec)}`;
 }
 
-const MINUTE_PARAMS = BODY + 1;
-const HOUR_PARAMS = MINUTE_PARAMS + ROLLUP_COLUMNS.length;
-const DAY_PARAMS = HOUR_PARAMS + ROLLUP_COLUMNS.length;
-const TOTAL_PARAM = DAY_PARAMS + ROLLUP_COLUMNS.length;
+/** The first parameter of each rollup's pre-aggregated rows, and the row count's parameter. */
+const ROLLUP_PARAMS: number[] = [];
+let nextParam = BODY + 1;
+for (const spec of ROLLUPS) {
+  ROLLUP_PARAMS.push(nextParam);
+  nextParam += rollupColumns(spec).length;
+}
+const TOTAL_PARAM = nextParam;
 
 /**
  * One statement: the rows not stored yet go in (a repeat of an event_id at the same time is
- * skipped, which makes redelivery harmless), and only those are added to the minute and hour
- * rollups. The writer aggregates the batch itself (see {@link rollupsOf}); when every row turned
- * out new (the usual case) those sums are added, otherwise the statement aggregates exactly the
- * rows it inserted (`inserted`) instead. The same for the day rollup (month-long ranges). Rollup rows are touched in key order, so concurrent
- * writers never deadlock. The bodies travel as one JSON array (`jsonb` parses it once; a `jsonb[]`
- * literal would need every quote escaped on the way), the other columns as arrays.
+ * skipped, which makes redelivery harmless), and only those are added to the rollups
+ * ({@link ROLLUPS}). The writer aggregates the batch itself (see {@link rollupsOf}); when every
+ * row turned out new (the usual case) those sums are added, otherwise the statement aggregates
+ * exactly the rows it inserted (`inserted`) instead. Rollup rows are touched in key order, so
+ * concurrent writers never deadlock. The bodies travel as one JSON array (`jsonb` parses it once;
+ * a `jsonb[]` literal would need every quote escaped on the way), the other columns as arrays.
  */
 export const INSERT_EVENTS_SQL = `WITH inserted AS (
     INSERT INTO auren_events (${names})
@@ -113,15 +181,14 @@ export const INSERT_EVENTS_SQL = `WITH inserted AS (
     RETURNING ts, agent_id, event_type, model, user_id, success, latency_ms, input_tokens,
       output_tokens, tokens, cost
   ), counted AS (SELECT count(*) AS n FROM inserted),
-  minute_given AS (${rollupGiven('auren_rollup_minute', MINUTE_PARAMS, TOTAL_PARAM)}),
-  hour_given AS (${rollupGiven('auren_rollup_hour', HOUR_PARAMS, TOTAL_PARAM)}),
-  day_given AS (${rollupGiven('auren_rollup_day', DAY_PARAMS, TOTAL_PARAM)}),
-  minute_inserted AS (${rollupInserted('auren_rollup_minute', 'minute', TOTAL_PARAM)}),
-  hour_inserted AS (${rollupInserted('auren_rollup_hour', 'hour', TOTAL_PARAM)}),
-  day_inserted AS (${rollupInserted('auren_rollup_day', 'day', TOTAL_PARAM)})
+  ${ROLLUPS.map((spec, i) => `given_${i} AS (${rollupGiven(spec, ROLLUP_PARAMS[i], TOTAL_PARAM)})`).join(',\n  ')},
+  ${ROLLUPS.map((spec, i) => `inserted_${i} AS (${rollupInserted(spec, TOTAL_PARAM)})`).join(',\n  ')}
   SELECT n AS inserted FROM counted`;
 
-/** One rollup row's sums: what a batch adds to a (bucket, agent, type, model, user) key. */
+/**
+ * One rollup row's sums: what a batch adds to a rollup key. A rollup keyed by fewer dimensions
+ * ({@link RollupSpec}) leaves the others ''.
+ */
 export interface RollupDelta {
   bucket: number;
   agent_id: string;
@@ -141,22 +208,26 @@ export interface RollupDelta {
 }
 
 /**
- * The rows' sums per rollup key for buckets of `unitMs` (60,000 or 3,600,000; UTC), as the SQL
- * aggregation of the same rows would give them (histograms by {@link latencyBucket}).
+ * The rows' sums per key of `spec` (buckets of its unit, UTC), as the SQL aggregation of the same
+ * rows would give them (histograms by {@link latencyBucket}).
  */
-export function rollupsOf(rows: EventRow[], unitMs: number): RollupDelta[] {
+export function rollupsOf(rows: EventRow[], spec: RollupSpec): RollupDelta[] {
+  const unitMs = spec.unitMs;
+  const byType = spec.dimensions.includes('event_type');
+  const byUser = spec.dimensions.includes('user_id');
   const groups = new Map<string, RollupDelta>();
   for (const row of rows) {
     const bucket = Math.floor(Date.parse(row.ts) / unitMs) * unitMs;
     const model = row.model ?? '';
-    const user = row.user_id ?? '';
-    const key = `${bucket}\u0000${row.agent_id}\u0000${row.event_type}\u0000${model}\u0000${user}`;
+    const type = byType ? row.event_type : '';
+    const user = byUser ? (row.user_id ?? '') : '';
+    const key = `${bucket}\u0000${row.agent_id}\u0000${type}\u0000${model}\u0000${user}`;
     let group = groups.get(key);
     if (group === undefined) {
       group = {
         bucket,
         agent_id: row.agent_id,
-        event_type: row.event_type,
+        event_type: type,
         model,
         user_id: user,
         events: 0,
@@ -191,9 +262,9 @@ export function rollupsOf(rows: EventRow[], unitMs: number): RollupDelta[] {
   return [...groups.values()];
 }
 
-/** Column-wise parameters of rollup rows, in ROLLUP_COLUMNS order. */
-function rollupParams(deltas: RollupDelta[]): unknown[][] {
-  return ROLLUP_COLUMNS.map(([name]) =>
+/** Column-wise parameters of rollup rows, in {@link rollupColumns} order. */
+function rollupParams(spec: RollupSpec, deltas: RollupDelta[]): unknown[][] {
+  return rollupColumns(spec).map(([name]) =>
     deltas.map((delta) => {
       if (name === 'bucket') return new Date(delta.bucket).toISOString();
       if (name === 'latency_hist')
@@ -204,7 +275,7 @@ function rollupParams(deltas: RollupDelta[]): unknown[][] {
 }
 
 /** Named, so that PostgreSQL plans it once per connection (the text never changes). */
-const INSERT_STATEMENT = { name: 'auren_insert_events_v2' };
+const INSERT_STATEMENT = { name: 'auren_insert_events_v3' };
 
 export interface WriteOutcome {
   /** Events stored by this call. */
@@ -252,16 +323,14 @@ async function createPartition(tx: SqlSession, day: string): Promise<void> {
 
 /**
  * The insert's parameters: the rows column-wise in {@link EVENT_COLUMNS} order (the bodies as one
- * JSON array text), the batch's minute, hour and day rollups, and the number of rows.
+ * JSON array text), the batch's rows of each rollup, and the number of rows.
  */
 export function insertParams(rows: EventRow[]): unknown[] {
   const params: unknown[] = EVENT_COLUMNS.slice(0, BODY - 1).map(([name]) =>
     rows.map((row) => row[name]),
   );
   params.push(`[${rows.map((row) => row.body).join(',')}]`);
-  params.push(...rollupParams(rollupsOf(rows, 60_000)));
-  params.push(...rollupParams(rollupsOf(rows, 3_600_000)));
-  params.push(...rollupParams(rollupsOf(rows, 86_400_000)));
+  for (const spec of ROLLUPS) params.push(...rollupParams(spec, rollupsOf(rows, spec)));
   params.push(rows.length);
   return params;
 }
@@ -329,9 +398,9 @@ export async function applyRetention(
   await db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
     for (const name of old) await tx.query(`DROP TABLE IF EXISTS ${name}`);
-    await tx.query('DELETE FROM auren_rollup_minute WHERE bucket < $1', [cutoff]);
-    await tx.query('DELETE FROM auren_rollup_hour WHERE bucket < $1', [cutoff]);
-    await tx.query('DELETE FROM auren_rollup_day WHERE bucket < $1', [cutoff]);
+    for (const { table } of ROLLUPS) {
+      await tx.query(`DELETE FROM ${table} WHERE bucket < $1`, [cutoff]);
+    }
   });
   return old;
 }
