@@ -289,6 +289,96 @@ INSERT INTO auren_rollup_agent_hour (bucket, agent_id, model, events, successes,
   ON CONFLICT DO NOTHING;
 `,
   },
+  {
+    version: 5,
+    name: 'alerts: rules, transitions, evaluator checkpoint, webhook deliveries, silences',
+    sql: `
+CREATE TABLE IF NOT EXISTS auren_alert_rules (
+  id text PRIMARY KEY,
+  owner text NOT NULL,
+  rule jsonb NOT NULL,
+  source text NOT NULL DEFAULT 'api',
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS auren_alert_rules_owner ON auren_alert_rules (owner);
+-- Bumped by every change of the rules: the evaluator reloads them when it moves.
+CREATE TABLE IF NOT EXISTS auren_alert_meta (
+  id integer PRIMARY KEY CHECK (id = 1),
+  rules_version bigint NOT NULL DEFAULT 0
+);
+INSERT INTO auren_alert_meta (id) VALUES (1) ON CONFLICT DO NOTHING;
+-- Every transition decided, once: (key, seq) is unique, so a successor replaying the stream
+-- from the last checkpoint decides the same transitions and stores none twice. alert_id orders
+-- publication; published: handed to the alerts log (dashboards).
+CREATE TABLE IF NOT EXISTS auren_alert_transitions (
+  alert_id bigserial PRIMARY KEY,
+  rule_id text NOT NULL,
+  key text NOT NULL,
+  seq integer NOT NULL,
+  owner text NOT NULL,
+  agent_id text,
+  state text NOT NULL,
+  severity text NOT NULL,
+  at timestamptz NOT NULL,
+  body jsonb NOT NULL,
+  published boolean NOT NULL DEFAULT false,
+  UNIQUE (key, seq)
+);
+CREATE INDEX IF NOT EXISTS auren_alert_transitions_owner ON auren_alert_transitions (owner, alert_id);
+CREATE INDEX IF NOT EXISTS auren_alert_transitions_rule ON auren_alert_transitions (rule_id, alert_id);
+CREATE INDEX IF NOT EXISTS auren_alert_transitions_unpublished ON auren_alert_transitions (alert_id)
+  WHERE NOT published;
+-- The evaluator's state after the stream position it has evaluated (one row).
+CREATE TABLE IF NOT EXISTS auren_alert_checkpoint (
+  id integer PRIMARY KEY CHECK (id = 1),
+  position text NOT NULL,
+  snapshot jsonb NOT NULL,
+  saved_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS auren_alert_webhooks (
+  alert_id bigint NOT NULL REFERENCES auren_alert_transitions ON DELETE CASCADE,
+  url text NOT NULL,
+  format text NOT NULL,
+  secret text NOT NULL,
+  owner text NOT NULL,
+  status text NOT NULL DEFAULT 'pending',
+  attempts integer NOT NULL DEFAULT 0,
+  next_attempt_at timestamptz NOT NULL DEFAULT now(),
+  last_error text,
+  last_status integer,
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (alert_id, url)
+);
+CREATE INDEX IF NOT EXISTS auren_alert_webhooks_due ON auren_alert_webhooks (next_attempt_at)
+  WHERE status = 'pending';
+CREATE INDEX IF NOT EXISTS auren_alert_webhooks_dead ON auren_alert_webhooks (owner, alert_id)
+  WHERE status = 'dead';
+CREATE TABLE IF NOT EXISTS auren_alert_user_webhooks (
+  owner text PRIMARY KEY,
+  url text NOT NULL,
+  format text NOT NULL,
+  secret text NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS auren_alert_silences (
+  id bigserial PRIMARY KEY,
+  owner text NOT NULL,
+  rule_id text,
+  agent_id text,
+  ends_at timestamptz NOT NULL,
+  reason text,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS auren_alert_acks (
+  alert_id bigint PRIMARY KEY REFERENCES auren_alert_transitions ON DELETE CASCADE,
+  key text NOT NULL,
+  by_user text NOT NULL,
+  comment text,
+  at timestamptz NOT NULL DEFAULT now()
+);
+`,
+  },
 ];
 
 /** Serialises migrations and partition changes between processes sharing one database. */

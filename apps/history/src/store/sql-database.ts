@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Pool, type PoolConfig } from 'pg';
+import { Client, Pool, type PoolConfig } from 'pg';
 
 /** What the history code needs from a SQL connection: PostgreSQL or the embedded PGlite. */
 export interface SqlSession {
@@ -30,7 +30,21 @@ export interface SqlDatabase extends SqlSession {
   exec(script: string): Promise<void>;
   /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(work: (tx: SqlSession) => Promise<T>): Promise<T>;
+  /**
+   * A connection of its own, kept until released: for session state such as an advisory lock
+   * (its holder's writes go through it, so they fail once it is gone).
+   */
+  hold(): Promise<HeldSession>;
   close(): Promise<void>;
+}
+
+/** A dedicated connection ({@link SqlDatabase.hold}). */
+export interface HeldSession extends SqlSession {
+  /** Runs `work` in one transaction on this connection. */
+  transaction<T>(work: (tx: SqlSession) => Promise<T>): Promise<T>;
+  /** Called once if the connection breaks (the server went away, a network error). */
+  onLost(listener: (error: Error) => void): void;
+  release(): Promise<void>;
 }
 
 /**
@@ -64,7 +78,10 @@ export class PostgresDatabase implements SqlDatabase {
   readonly where: string;
   private readonly pool: Pool;
 
-  constructor(url: string, options: PoolConfig = {}) {
+  constructor(
+    private readonly url: string,
+    options: PoolConfig = {},
+  ) {
     this.where = redactUrl(url);
     this.pool = new Pool({
       connectionString: url,
@@ -119,6 +136,50 @@ export class PostgresDatabase implements SqlDatabase {
       // A connection whose ROLLBACK failed is destroyed, not handed to the next transaction.
       client.release(broken);
     }
+  }
+
+  async hold(): Promise<HeldSession> {
+    const client = new Client({
+      connectionString: this.url,
+      connectionTimeoutMillis: 5000,
+      application_name: 'auren-history-session',
+    });
+    let lost: ((error: Error) => void) | null = null;
+    let released = false;
+    const fail = (error: Error) => {
+      if (released) return;
+      released = true;
+      const listener = lost;
+      lost = null;
+      listener?.(error);
+    };
+    client.on('error', fail);
+    client.on('end', () => fail(new Error('connection closed')));
+    await client.connect();
+    const query = async <R>(text: string, params?: unknown[]) => ({
+      rows: (await client.query(text, params)).rows as R[],
+    });
+    return {
+      query,
+      transaction: async <T>(work: (tx: SqlSession) => Promise<T>): Promise<T> => {
+        await client.query('BEGIN');
+        try {
+          const result = await work({ query });
+          await client.query('COMMIT');
+          return result;
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw error;
+        }
+      },
+      onLost: (listener) => {
+        lost = listener;
+      },
+      release: async () => {
+        released = true;
+        await client.end().catch(() => undefined);
+      },
+    };
   }
 
   async close(): Promise<void> {
@@ -186,6 +247,16 @@ export class PgliteDatabase implements SqlDatabase {
         }),
       }),
     );
+  }
+
+  /** The engine has one connection, in this process: the session is that connection. */
+  async hold(): Promise<HeldSession> {
+    return {
+      query: <R>(text: string, params?: unknown[]) => this.query<R>(text, params),
+      transaction: <T>(work: (tx: SqlSession) => Promise<T>) => this.transaction(work),
+      onLost: () => undefined,
+      release: async () => undefined,
+    };
   }
 
   async close(): Promise<void> {
@@ -290,6 +361,10 @@ export class DeferredDatabase implements SqlDatabase {
 
   async transaction<T>(work: (tx: SqlSession) => Promise<T>): Promise<T> {
     return (this.inner ?? (await this.ready)).transaction(work);
+  }
+
+  async hold(): Promise<HeldSession> {
+    return (this.inner ?? (await this.ready)).hold();
   }
 
   async close(): Promise<void> {
