@@ -15,3 +15,6 @@ export * from './webhook-url';
 export type { OwnerAccess } from './rule-runtime';
 export * from './transition';
 export * from './evaluator';
+export * from './silence';
+export * from './webhook';
+export { describeTransition } from './describe';

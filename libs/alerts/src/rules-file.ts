@@ -37,7 +37,9 @@ function parseDocument(text: string, format: Format, file: string): unknown {
       const where = error.linePos
         ? `line ${error.linePos[0].line}, column ${error.linePos[0].col}: `
         : '';
-      throw fileError(file, `${where}${error.message.split('\n')[0]}`);
+      // The library's message repeats the position at its end; it is already in front.
+      const reason = error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+      throw fileError(file, `${where}${reason}`);
     }
     throw fileError(file, `not valid ${format.toUpperCase()}: ${(error as Error).message}`);
   }

@@ -4,8 +4,8 @@ import { SECOND_MS } from './duration';
  * A sliding window as a ring of time buckets, each an aggregate (no raw events kept).
  *
  * A window of W ms uses buckets of B = max(1 s, W/120 rounded up to whole seconds), n = ⌈W/B⌉
- * of them. At time t the window holds buckets ⌊t/B⌋−n+1 … ⌊t/B⌋, so an event counts for at least
- * W and at most W + B after it happened.
+ * of them. At time t the window holds buckets ⌊t/B⌋−n+1 … ⌊t/B⌋, so an event counts for more
+ * than n·B − B and at most n·B after it happened (n·B is W rounded up to a whole bucket).
  *
  * Modes: `sum` (a = sum of values, c = samples), `min` (a = lowest value, c = samples),
  * `histogram` (c = samples, plus a log-bucket histogram for quantiles).
