@@ -43,6 +43,10 @@ describe(BucketWindow.name, () => {
     expect(sut.aggregate).toBe(0.3);
     sut.advance(5_000);
     expect(sut.aggregate).toBe(0.5);
+    sut.add(5_000, 0.2);
+    sut.add(5_100, 0.7);
+    sut.advance(8_000);
+    expect(sut.aggregate).toBe(0.2);
   });
 
   it('gives p95 within 5% of the exact value', () => {
