@@ -33,6 +33,11 @@ export interface WebhookTarget {
   secret: string;
 }
 
+/** A webhook to send for a transition: where, and the body (rendered when decided). */
+export interface WebhookSend extends WebhookTarget {
+  payload: string;
+}
+
 export interface StoredTransition {
   alertId: string;
   body: Record<string, unknown>;
@@ -51,6 +56,8 @@ export interface WebhookDelivery {
   nextAttemptAt: Date;
   lastError: string | null;
   lastStatus: number | null;
+  /** The body to sign and send. */
+  payload: string;
   body: Record<string, unknown>;
 }
 
@@ -111,6 +118,7 @@ function deliveryOf(row: Record<string, unknown>): WebhookDelivery {
     nextAttemptAt: asDate(row.next_attempt_at),
     lastError: (row.last_error as string | null) ?? null,
     lastStatus: row.last_status === null ? null : Number(row.last_status),
+    payload: String(row.payload),
     body: { ...(row.body as Record<string, unknown>), alert_id: String(row.alert_id) },
   };
 }
@@ -225,7 +233,7 @@ export class AlertStore {
    */
   static async record(
     tx: SqlSession,
-    transitions: Array<{ decided: DecidedTransition; webhook: WebhookTarget | null }>,
+    transitions: Array<{ decided: DecidedTransition; webhook: WebhookSend | null }>,
     checkpoint: Checkpoint,
   ): Promise<StoredTransition[]> {
     const stored: StoredTransition[] = [];
@@ -258,9 +266,16 @@ export class AlertStore {
       stored.push(transition);
       if (webhook) {
         await tx.query(
-          `INSERT INTO auren_alert_webhooks (alert_id, url, format, secret, owner)
-           VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
-          [transition.alertId, webhook.url, webhook.format, webhook.secret, decided.owner],
+          `INSERT INTO auren_alert_webhooks (alert_id, url, format, secret, owner, payload)
+           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+          [
+            transition.alertId,
+            webhook.url,
+            webhook.format,
+            webhook.secret,
+            decided.owner,
+            webhook.payload,
+          ],
         );
       }
     }

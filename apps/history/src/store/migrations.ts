@@ -342,6 +342,8 @@ CREATE TABLE IF NOT EXISTS auren_alert_webhooks (
   format text NOT NULL,
   secret text NOT NULL,
   owner text NOT NULL,
+  -- The body as it is signed and sent (rendered when the transition was decided).
+  payload text NOT NULL,
   status text NOT NULL DEFAULT 'pending',
   attempts integer NOT NULL DEFAULT 0,
   next_attempt_at timestamptz NOT NULL DEFAULT now(),
