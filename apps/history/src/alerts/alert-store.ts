@@ -295,14 +295,29 @@ export class AlertStore {
 
   // ---- publication (dashboards) ----
 
-  async unpublished(limit: number): Promise<StoredTransition[]> {
+  /**
+   * What the alerts log has not got yet, in alert id order: transitions, and updates of stored
+   * alerts (`updates` set: the alert id they change).
+   */
+  async unpublished(limit: number): Promise<Array<StoredTransition & { updates: string | null }>> {
     const { rows } = await this.db.query(
-      `SELECT t.alert_id, t.body, t.published, (a.alert_id IS NOT NULL) AS acknowledged
-       FROM auren_alert_transitions t LEFT JOIN auren_alert_acks a USING (alert_id)
-       WHERE NOT t.published ORDER BY t.alert_id LIMIT $1`,
+      `SELECT * FROM (
+         SELECT t.alert_id, t.body, t.published, (a.alert_id IS NOT NULL) AS acknowledged,
+           NULL::bigint AS updates
+         FROM auren_alert_transitions t LEFT JOIN auren_alert_acks a USING (alert_id)
+         WHERE NOT t.published
+         UNION ALL
+         SELECT u.alert_id, u.body, u.published, (u.body->>'acknowledged')::boolean, u.of_alert
+         FROM auren_alert_updates u WHERE NOT u.published
+       ) pending ORDER BY alert_id LIMIT $1`,
       [limit],
     );
-    return rows.map(transitionOf);
+    return rows.map((row) => {
+      const transition = transitionOf(row);
+      const updates = row.updates === null ? null : String(row.updates);
+      if (updates) transition.body = { ...transition.body, updates };
+      return { ...transition, updates };
+    });
   }
 
   async markPublished(alertIds: string[]): Promise<void> {
@@ -310,6 +325,23 @@ export class AlertStore {
     await this.db.query(
       'UPDATE auren_alert_transitions SET published = true WHERE alert_id = ANY($1::bigint[])',
       [alertIds],
+    );
+    await this.db.query(
+      'UPDATE auren_alert_updates SET published = true WHERE alert_id = ANY($1::bigint[])',
+      [alertIds],
+    );
+  }
+
+  /**
+   * Queues an update of a stored alert for the dashboards (after an acknowledgement or a
+   * silence): its body as it now stands, `changes` merged in.
+   */
+  async addUpdate(alertId: string, changes: Record<string, unknown>): Promise<void> {
+    await this.db.query(
+      `INSERT INTO auren_alert_updates (of_alert, owner, body)
+       SELECT t.alert_id, t.owner, t.body || $2::jsonb FROM auren_alert_transitions t
+       WHERE t.alert_id = $1::bigint`,
+      [alertId, JSON.stringify(changes)],
     );
   }
 

@@ -372,6 +372,17 @@ CREATE TABLE IF NOT EXISTS auren_alert_silences (
   reason text,
   created_at timestamptz NOT NULL DEFAULT now()
 );
+-- A change of a stored alert shown live (acknowledged, silenced): published like a transition,
+-- with an id of the same sequence (the alerts log is ordered by it).
+CREATE TABLE IF NOT EXISTS auren_alert_updates (
+  alert_id bigint PRIMARY KEY DEFAULT nextval('auren_alert_transitions_alert_id_seq'),
+  of_alert bigint NOT NULL REFERENCES auren_alert_transitions ON DELETE CASCADE,
+  owner text NOT NULL,
+  body jsonb NOT NULL,
+  published boolean NOT NULL DEFAULT false
+);
+CREATE INDEX IF NOT EXISTS auren_alert_updates_unpublished ON auren_alert_updates (alert_id)
+  WHERE NOT published;
 CREATE TABLE IF NOT EXISTS auren_alert_acks (
   alert_id bigint PRIMARY KEY REFERENCES auren_alert_transitions ON DELETE CASCADE,
   key text NOT NULL,
