@@ -163,6 +163,24 @@ export const envSchema = z.object({
   AUREN_HISTORY_BATCH: positiveInt(2000),
   AUREN_HISTORY_CLAIM_IDLE_MS: positiveInt(30_000),
   AUREN_HISTORY_MAX_LAG: positiveInt(100_000),
+  AUREN_ALERTS_ENABLED: z
+    .enum(['true', 'false', '1', '0'], {
+      errorMap: () => ({ message: 'must be true or false' }),
+    })
+    .default('true')
+    .transform((value) => value === 'true' || value === '1'),
+  AUREN_ALERT_RULES_FILE: z.string().min(1).optional(),
+  AUREN_ALERT_WEBHOOK_ALLOW_PRIVATE: z
+    .enum(['true', 'false', '1', '0'], {
+      errorMap: () => ({ message: 'must be true or false' }),
+    })
+    .optional()
+    .transform((value) => (value === undefined ? undefined : value === 'true' || value === '1')),
+  AUREN_ALERT_WEBHOOK_TIMEOUT_MS: positiveInt(5000),
+  AUREN_ALERT_WEBHOOK_MAX_ATTEMPTS: positiveInt(8),
+  AUREN_ALERT_WEBHOOK_RETRY_BASE_MS: positiveInt(5000),
+  AUREN_ALERT_WEBHOOK_RETRY_SPAN_MS: positiveInt(600_000),
+  AUREN_ALERT_TICK_MS: positiveInt(1000),
   AUREN_LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
 });
 

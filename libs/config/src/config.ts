@@ -125,6 +125,24 @@ export interface AurenConfig {
     /** Readiness fails while more events than this wait to be written. */
     maxLag: number;
   };
+  /** Alert rules and their evaluation, in the history service (docs/alerts.md). */
+  alerts: {
+    /** `AUREN_ALERTS_ENABLED=false`: the history service evaluates no rules. */
+    enabled: boolean;
+    /** Rules loaded at start (YAML or JSON). */
+    rulesFile?: string;
+    /** Webhooks may target loopback and private addresses (default: outside production only). */
+    webhookAllowPrivate: boolean;
+    webhookTimeoutMs: number;
+    /** Attempts of one webhook delivery before it is dead-lettered. */
+    webhookMaxAttempts: number;
+    /** Ceiling of the first retry's delay (doubling, full jitter). */
+    webhookRetryBaseMs: number;
+    /** The last attempt is made no earlier than this after the first. */
+    webhookRetrySpanMs: number;
+    /** How often absence rules and emptying windows are looked at. */
+    tickMs: number;
+  };
   logLevel: LogLevel;
   /** Who may read `/metrics`, and where it is served (docs/configuration.md, "Metrics"). */
   metrics: {
@@ -354,6 +372,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AurenConfig {
       batchSize: e.AUREN_HISTORY_BATCH,
       claimIdleMs: e.AUREN_HISTORY_CLAIM_IDLE_MS,
       maxLag: e.AUREN_HISTORY_MAX_LAG,
+    },
+    alerts: {
+      enabled: e.AUREN_ALERTS_ENABLED,
+      rulesFile: e.AUREN_ALERT_RULES_FILE,
+      webhookAllowPrivate: e.AUREN_ALERT_WEBHOOK_ALLOW_PRIVATE ?? !production,
+      webhookTimeoutMs: e.AUREN_ALERT_WEBHOOK_TIMEOUT_MS,
+      webhookMaxAttempts: e.AUREN_ALERT_WEBHOOK_MAX_ATTEMPTS,
+      webhookRetryBaseMs: e.AUREN_ALERT_WEBHOOK_RETRY_BASE_MS,
+      webhookRetrySpanMs: e.AUREN_ALERT_WEBHOOK_RETRY_SPAN_MS,
+      tickMs: e.AUREN_ALERT_TICK_MS,
     },
     logLevel: e.AUREN_LOG_LEVEL,
     metrics: {
