@@ -6,10 +6,17 @@ export interface StoredRule {
   owner: string;
   /** The rule as the alerts library validated it (docs/alerts.md, "Rules"). */
   rule: Record<string, unknown>;
+  /** What the owner may see (from the credential that saved it): the rule sees no more. */
+  access: RuleAccess;
   /** `api` (GraphQL) or `file` (AUREN_ALERT_RULES_FILE). */
   source: string;
   createdAt: Date;
   updatedAt: Date;
+}
+
+export interface RuleAccess {
+  seesAllUsers: boolean;
+  allowedAgents: string[] | null;
 }
 
 /** A transition the evaluator decided, before it has an alert id. */
@@ -86,6 +93,10 @@ function ruleOf(row: Record<string, unknown>): StoredRule {
     id: String(row.id),
     owner: String(row.owner),
     rule: row.rule as Record<string, unknown>,
+    access: {
+      seesAllUsers: (row.access as RuleAccess | null)?.seesAllUsers === true,
+      allowedAgents: (row.access as RuleAccess | null)?.allowedAgents ?? null,
+    },
     source: String(row.source),
     createdAt: asDate(row.created_at),
     updatedAt: asDate(row.updated_at),
@@ -176,15 +187,17 @@ export class AlertStore {
     rule: Record<string, unknown>,
     source: 'api' | 'file',
     replaceOwner: OwnerScope,
+    access: RuleAccess = { seesAllUsers: false, allowedAgents: null },
   ): Promise<StoredRule | null> {
-    const params: unknown[] = [id, owner, JSON.stringify(rule), source];
-    const guard = replaceOwner === null ? '' : `WHERE auren_alert_rules.owner = $5`;
+    const params: unknown[] = [id, owner, JSON.stringify(rule), source, JSON.stringify(access)];
+    const guard = replaceOwner === null ? '' : `WHERE auren_alert_rules.owner = $6`;
     if (replaceOwner !== null) params.push(replaceOwner);
     const { rows } = await this.db.query(
       `WITH saved AS (
-         INSERT INTO auren_alert_rules (id, owner, rule, source) VALUES ($1, $2, $3::jsonb, $4)
+         INSERT INTO auren_alert_rules (id, owner, rule, source, access)
+         VALUES ($1, $2, $3::jsonb, $4, $5::jsonb)
          ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, rule = excluded.rule,
-           source = excluded.source, updated_at = now() ${guard}
+           source = excluded.source, access = excluded.access, updated_at = now() ${guard}
          RETURNING *
        ), bumped AS (
          UPDATE auren_alert_meta SET rules_version = rules_version + 1

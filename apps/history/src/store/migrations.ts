@@ -297,6 +297,9 @@ CREATE TABLE IF NOT EXISTS auren_alert_rules (
   id text PRIMARY KEY,
   owner text NOT NULL,
   rule jsonb NOT NULL,
+  -- What the owner may see, from the credential that saved the rule (CONTRACT §4):
+  -- {"seesAllUsers": bool, "allowedAgents": [..] or null}.
+  access jsonb NOT NULL DEFAULT '{"seesAllUsers": false, "allowedAgents": null}',
   source text NOT NULL DEFAULT 'api',
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now()
