@@ -1,0 +1,62 @@
+import { CustomTransportStrategy, Server } from '@nestjs/microservices';
+
+/** A stream reader (a NestJS transport) the leader starts at a position of its choosing. */
+export type StreamReader = CustomTransportStrategy &
+  Pick<Server, 'addHandler' | 'listen' | 'close'>;
+export type StreamReaderFactory = (startFrom: string) => StreamReader;
+
+/**
+ * The alert evaluator's NestJS transport: registered with the app like any microservice (its
+ * `@EventPattern(STREAM_EVENT_PATTERN)` handler is AlertsController), it reads nothing until
+ * this replica leads. Then {@link open} starts a real stream reader (Redis, memory or Kafka) at
+ * the evaluator's checkpoint, with this transport's handlers; {@link pause} stops it when
+ * leadership ends. Only one reader runs at a time.
+ */
+export class LeaderStreamTransport extends Server implements CustomTransportStrategy {
+  private inner: StreamReader | null = null;
+
+  constructor(private readonly create: StreamReaderFactory) {
+    super();
+  }
+
+  listen(callback: () => void): void {
+    callback();
+  }
+
+  /** Starts reading after `position` (`$`: the live end). */
+  async open(position: string): Promise<void> {
+    await this.pause();
+    const inner = this.create(position);
+    for (const [pattern, handler] of this.getHandlers()) {
+      inner.addHandler(pattern, handler, handler.isEventHandler, handler.extras);
+    }
+    this.inner = inner;
+    await new Promise<void>((resolve, reject) => {
+      try {
+        const started = inner.listen(() => resolve()) as unknown;
+        if (started instanceof Promise) started.catch(reject);
+      } catch (error) {
+        reject(error as Error);
+      }
+    });
+  }
+
+  /** Stops reading (leadership ended). */
+  async pause(): Promise<void> {
+    const inner = this.inner;
+    this.inner = null;
+    await inner?.close();
+  }
+
+  async close(): Promise<void> {
+    await this.pause();
+  }
+
+  on(): never {
+    throw new Error('LeaderStreamTransport has no events to subscribe to');
+  }
+
+  unwrap<T>(): T {
+    return this.inner as T;
+  }
+}
