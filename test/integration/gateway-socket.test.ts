@@ -68,7 +68,8 @@ describe('Gateway over Socket.IO with a real Redis', () => {
       agent_filter: ['neuroscientist'],
       performance_threshold: 0.5,
     });
-    expect(client.established.available_subscriptions).toHaveLength(10);
+    expect(client.established.available_subscriptions).toHaveLength(11);
+    expect(client.established.available_subscriptions).toContain('alerts');
     expect(client.established.resume).toBeUndefined();
   });
 

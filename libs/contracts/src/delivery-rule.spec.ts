@@ -37,6 +37,8 @@ const TABLE: Record<Exclude<Subscription, 'user_specific' | 'agent_performance'>
   memory_access: ['memory_tier_access'],
   intelligence_events: ['hypothesis_formation', 'knowledge_access'],
   system_monitoring: ['system_health', 'performance_metric'],
+  // Alerts are their own messages (alert_fired / alert_resolved), never agent events.
+  alerts: [],
 };
 
 describe(carries.name, () => {

@@ -1,4 +1,5 @@
 import type { AgentEvent } from './agent-event';
+import type { AlertTransition } from './alerts';
 import { carries, type Subscription } from './subscriptions';
 
 /** What the delivery rule needs to know about one connection. */
@@ -43,4 +44,20 @@ export function shouldDeliver(event: AgentEvent, viewer: Viewer): boolean {
     if (carries(subscription, event, viewer.userId)) return true;
   }
   return false;
+}
+
+/**
+ * Which connections receive an alert transition (`alert_fired` / `alert_resolved`), as a pure
+ * function: the reference the gateway's alert rooms are tested against. Only an explicit `alerts`
+ * subscription carries them; the alert's owner or the `all` permission sees them; when the alert
+ * names an agent, the token's agent permissions and the connection's `agent_filter` apply to it.
+ * The threshold does not apply.
+ */
+export function shouldDeliverAlert(alert: AlertTransition, viewer: Viewer): boolean {
+  if (!viewer.subscriptions.has('alerts')) return false;
+  if (!viewer.seesAllUsers && alert.owner !== viewer.userId) return false;
+  const agent = alert.agent_id;
+  if (agent === null) return true;
+  if (viewer.allowedAgents !== null && !viewer.allowedAgents.has(agent)) return false;
+  return viewer.agentFilter.size === 0 || viewer.agentFilter.has(agent);
 }

@@ -4,6 +4,7 @@ export * from './event.dto';
 export * from './validators';
 export * from './validate-event';
 export * from './subscriptions';
+export * from './alerts';
 export * from './delivery-rule';
 export * from './socket-events';
 export * from './grpc';

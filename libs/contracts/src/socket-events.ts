@@ -1,4 +1,5 @@
 import type { StreamedEvent } from './agent-event';
+import type { AlertFiredMessage, AlertResolvedMessage } from './alerts';
 import type { EventType } from './event-types';
 import type { Subscription } from './subscriptions';
 
@@ -196,6 +197,9 @@ export interface ServerToClientEvents {
   error: (body: ErrorMessage) => void;
   stream_gap: (body: StreamGapMessage) => void;
   stream_reset: (body: StreamResetMessage) => void;
+  /** To connections subscribed to `alerts` that may see the alert (see shouldDeliverAlert). */
+  alert_fired: (body: AlertFiredMessage) => void;
+  alert_resolved: (body: AlertResolvedMessage) => void;
 }
 
 type Ack<T> = (reply: T | ErrorMessage) => void;

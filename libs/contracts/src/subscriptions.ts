@@ -12,6 +12,9 @@ export const SUBSCRIPTIONS = [
   'intelligence_events',
   'system_monitoring',
   'user_specific',
+  // Alert transitions (alert_fired / alert_resolved), never agent events: all_events does not
+  // include them (see shouldDeliverAlert).
+  'alerts',
 ] as const;
 
 export type Subscription = (typeof SUBSCRIPTIONS)[number];

@@ -13,6 +13,9 @@ import { HybridSink } from './kafka/hybrid-sink';
 import { KafkaHistory } from './kafka/kafka-history';
 import { KafkaSink } from './kafka/kafka-sink';
 import { EVENT_LOG, EVENT_SINK, EventLog, EventSink } from './stream.interfaces';
+import type { AlertLog } from './alerts/alert-log';
+import { createAlertLog } from './alerts/create-alert-log';
+import { MemoryAlertLog } from './alerts/memory-alert-log';
 
 type Backend = EventSink & EventLog & { close?: () => unknown };
 
@@ -77,13 +80,19 @@ function single(backend: Backend): StreamBackends {
 const STREAM_BACKENDS = Symbol('STREAM_BACKENDS');
 /** The Kafka reader's history, or null when the backend has no Kafka side. */
 export const KAFKA_HISTORY = Symbol('KAFKA_HISTORY');
+/** The alerts log of the configured backend ({@link AlertLog}: publisher and readers). */
+export const ALERT_LOG = Symbol('ALERT_LOG');
+/** Its publisher ({@link AlertLogPublisher}): what the alert evaluator publishes transitions to. */
+export const ALERT_LOG_PUBLISHER = Symbol('ALERT_LOG_PUBLISHER');
 
 class BackendCloser implements OnApplicationShutdown {
   constructor(
     @Inject(STREAM_BACKENDS) private readonly backends: StreamBackends,
     private readonly owned: boolean,
+    private readonly alerts: AlertLog | null,
   ) {}
   async onApplicationShutdown(): Promise<void> {
+    await this.alerts?.close();
     if (this.owned) await this.backends.close();
   }
 }
@@ -91,9 +100,14 @@ class BackendCloser implements OnApplicationShutdown {
 export interface StreamingModuleOptions {
   /** A backend shared with another app in the same process (the all-in-one memory stream). */
   shared?: Backend;
+  /** The alerts log shared with another app in the same process (the all-in-one, memory backend). */
+  sharedAlertLog?: MemoryAlertLog;
 }
 
-/** Provides {@link EVENT_SINK}, {@link EVENT_LOG} and {@link KAFKA_HISTORY} for the configured backend. */
+/**
+ * Provides {@link EVENT_SINK}, {@link EVENT_LOG}, {@link KAFKA_HISTORY}, {@link ALERT_LOG} and
+ * {@link ALERT_LOG_PUBLISHER} for the configured backend.
+ */
 @Global()
 @Module({})
 export class StreamingModule {
@@ -128,13 +142,29 @@ export class StreamingModule {
           useFactory: (b: StreamBackends) => b.kafkaHistory ?? null,
         },
         {
+          provide: ALERT_LOG,
+          inject: [AUREN_CONFIG],
+          useFactory: (config: AurenConfig): AlertLog =>
+            createAlertLog(config, options.sharedAlertLog),
+        },
+        {
+          provide: ALERT_LOG_PUBLISHER,
+          inject: [ALERT_LOG],
+          useFactory: (log: AlertLog) => log.publisher,
+        },
+        {
           provide: BackendCloser,
-          inject: [STREAM_BACKENDS],
-          useFactory: (backends: StreamBackends) =>
-            new BackendCloser(backends, options.shared === undefined),
+          inject: [STREAM_BACKENDS, ALERT_LOG],
+          useFactory: (backends: StreamBackends, alerts: AlertLog) =>
+            new BackendCloser(
+              backends,
+              options.shared === undefined,
+              // A shared log outlives this app; its readers are closed by their transport.
+              options.sharedAlertLog === undefined ? alerts : null,
+            ),
         },
       ],
-      exports: [EVENT_SINK, EVENT_LOG, KAFKA_HISTORY],
+      exports: [EVENT_SINK, EVENT_LOG, KAFKA_HISTORY, ALERT_LOG, ALERT_LOG_PUBLISHER],
     };
   }
 }
