@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { Logger } from '@nestjs/common';
 import { loadConfigOrExit } from '@auren/config';
 import { ListenError, listenOn, runStartup, serveMetrics } from '@auren/platform';
-import { MemoryStream, StreamingModuleOptions } from '@auren/streaming';
+import { MemoryAlertLog, MemoryStream, StreamingModuleOptions } from '@auren/streaming';
 import { createGatewayApp } from '../../gateway/src/gateway.app';
 import { createHistoryApp, historyDatabaseReady } from '../../history/src/history.app';
 import { startGrpcIngest } from '../../ingest/src/grpc/grpc-ingest.server';
@@ -25,6 +25,8 @@ void runStartup(async (startup) => {
       config.stream.memoryMaxLen,
       config.stream.dedupeWindowSeconds * 1000,
     );
+    // Alerts decided by the history app reach this process's gateway.
+    streaming.sharedAlertLog = new MemoryAlertLog();
     logger.warn(
       `Using the in-memory stream (no REDIS_URL): events live in this process only and are lost when it stops. Set REDIS_URL=redis://127.0.0.1:6379 for a durable stream.`,
     );

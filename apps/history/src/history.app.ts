@@ -4,6 +4,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { AurenConfig, logLevels } from '@auren/config';
 import { answerMethodNotAllowed, HttpErrorFilter } from '@auren/platform';
 import { StreamingModuleOptions } from '@auren/streaming';
+import { LeaderStreamTransport } from './alerts/leader-stream.transport';
 import { HistoryModule } from './history.module';
 import { runMigrations } from './store/migrations';
 import {
@@ -115,6 +116,12 @@ export async function createHistoryApp(
   // process's own reader of the memory stream (the all-in-one process: pass `streaming.shared`).
   for (const reader of app.get(HistoryReaders).all)
     app.connectMicroservice({ strategy: reader }, { inheritAppConfig: false });
+  // The alert evaluator's reader: reads only while this replica leads (docs/alerts.md).
+  if (config.alerts.enabled)
+    app.connectMicroservice(
+      { strategy: app.get(LeaderStreamTransport) },
+      { inheritAppConfig: false },
+    );
   app.enableShutdownHooks();
   return app;
 }

@@ -3,6 +3,7 @@ import { AuthModule } from '@auren/auth';
 import { AUREN_CONFIG, AurenConfig, AurenConfigModule } from '@auren/config';
 import { HealthModule, MetricsModule } from '@auren/platform';
 import { StreamingModule, StreamingModuleOptions } from '@auren/streaming';
+import { AlertsModule } from './alerts/alerts.module';
 import { HistoryGraphqlModule } from './graphql/history-graphql.module';
 import { HistoryStoreModule, SQL_DATABASE } from './store/store.module';
 import { DeferredDatabase, type SqlDatabase } from './store/sql-database';
@@ -11,7 +12,8 @@ import { WriterModule } from './writer/writer.module';
 
 /**
  * The history service: writers that copy the stream into the database (shared work: a consumer
- * group), and the GraphQL query API over it, with health and metrics.
+ * group), the GraphQL query API over it, alert rules evaluated on the live stream (one replica
+ * at a time), with health and metrics.
  */
 @Module({})
 export class HistoryModule {
@@ -30,6 +32,7 @@ export class HistoryModule {
         HistoryGraphqlModule,
         MetricsModule,
         WriterModule,
+        AlertsModule,
         HealthModule.forRoot({
           imports: [WriterModule],
           inject: [SQL_DATABASE, HistoryReaders, AUREN_CONFIG],

@@ -1,18 +1,17 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { retryDelay, signWebhook, WEBHOOK_DELIVERY_HEADER, WEBHOOK_SIGNATURE_HEADER } from '@auren/alerts';
+import {
+  retryDelay,
+  signWebhook,
+  WEBHOOK_DELIVERY_HEADER,
+  WEBHOOK_SIGNATURE_HEADER,
+} from '@auren/alerts';
 import { AUREN_CONFIG, type AurenConfig } from '@auren/config';
+import type { AlertTransition } from '@auren/contracts';
+import { ALERT_LOG_PUBLISHER, type AlertLogPublisher, InvalidAlertError } from '@auren/streaming';
 import type { SqlSession } from '../store/sql-database';
 import { AlertMetrics } from './alert-metrics';
 import { AlertStore, type WebhookDelivery } from './alert-store';
 import { postWebhook, WebhookRefused } from './webhook-sender';
-
-/** Where stored transitions go for the dashboards (the alerts log: Redis, Kafka or memory). */
-export interface AlertPublisher {
-  /** Idempotent by `alert_id`: publishing one again is a no-op (or dropped by its readers). */
-  publish(alert: Record<string, unknown>): Promise<void>;
-}
-
-export const ALERT_PUBLISHER = Symbol('ALERT_PUBLISHER');
 
 /** Webhook deliveries in flight at most. */
 const WEBHOOK_CONCURRENCY = 4;
@@ -37,7 +36,7 @@ export class AlertDispatcher {
 
   constructor(
     @Inject(AUREN_CONFIG) private readonly config: AurenConfig,
-    @Inject(ALERT_PUBLISHER) private readonly publisher: AlertPublisher,
+    @Inject(ALERT_LOG_PUBLISHER) private readonly publisher: AlertLogPublisher,
     private readonly metrics: AlertMetrics,
   ) {}
 
@@ -85,8 +84,15 @@ export class AlertDispatcher {
       const batch = await store.unpublished(100);
       if (batch.length === 0) return;
       for (const item of batch) {
-        await this.publisher.publish(item.body);
-        this.metrics.published.inc();
+        try {
+          // Idempotent by alert_id: a re-publish after a crash is a no-op for the readers.
+          await this.publisher.publish(item.body as unknown as AlertTransition);
+          this.metrics.published.inc();
+        } catch (error) {
+          if (!(error instanceof InvalidAlertError)) throw error;
+          // Never retried (it would hold up every later alert): logged and passed.
+          this.logger.error(`alert ${item.alertId} not published: ${error.message}`);
+        }
       }
       await store.markPublished(batch.map((item) => item.alertId));
       if (batch.length < 100) return;

@@ -158,7 +158,8 @@ export class AlertEngine implements OnApplicationBootstrap, OnApplicationShutdow
     const checkpoint = await store.checkpoint();
     const options = {
       access: (owner: string) => this.accessOf(rules, owner),
-      clock: this.config.stream.backend === 'kafka' ? ('received_at' as const) : ('stream_id' as const),
+      clock:
+        this.config.stream.backend === 'kafka' ? ('received_at' as const) : ('stream_id' as const),
     };
     let evaluator: AlertEvaluator;
     try {
@@ -311,7 +312,7 @@ export class AlertEngine implements OnApplicationBootstrap, OnApplicationShutdow
 
   /** Stores what is pending until nothing is; a failure is retried (the leader's connection). */
   private async flushLoop(state: LeaderState): Promise<void> {
-    for (let failures = 0; this.state === state; ) {
+    for (let failures = 0; this.state === state;) {
       if (state.pending.length === 0 && !state.dirty) return;
       try {
         await this.flush(state);

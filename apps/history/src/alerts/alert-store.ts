@@ -562,7 +562,13 @@ export class AlertStore {
     const { rows } = await this.db.query(
       `INSERT INTO auren_alert_silences (owner, rule_id, agent_id, ends_at, reason)
        VALUES ($1, $2, $3, $4, $5) RETURNING *`,
-      [silence.owner, silence.ruleId, silence.agentId, silence.endsAt.toISOString(), silence.reason],
+      [
+        silence.owner,
+        silence.ruleId,
+        silence.agentId,
+        silence.endsAt.toISOString(),
+        silence.reason,
+      ],
     );
     return silenceOf(rows[0]);
   }
