@@ -318,7 +318,7 @@ CREATE TABLE IF NOT EXISTS auren_alert_transitions (
   alert_id bigserial PRIMARY KEY,
   rule_id text NOT NULL,
   key text NOT NULL,
-  seq integer NOT NULL,
+  seq bigint NOT NULL,
   owner text NOT NULL,
   agent_id text,
   state text NOT NULL,
