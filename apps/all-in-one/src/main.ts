@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { Logger } from '@nestjs/common';
 import { loadConfigOrExit } from '@auren/config';
 import { ListenError, listenOn, runStartup, serveMetrics } from '@auren/platform';
-import { MemoryStream, StreamingModuleOptions } from '@auren/streaming';
+import { MemoryAlertLog, MemoryStream, StreamingModuleOptions } from '@auren/streaming';
 import { createGatewayApp } from '../../gateway/src/gateway.app';
 import { createHistoryApp, historyDatabaseReady } from '../../history/src/history.app';
 import { startGrpcIngest } from '../../ingest/src/grpc/grpc-ingest.server';
@@ -10,11 +10,11 @@ import { createIngestApp } from '../../ingest/src/ingest.app';
 
 /**
  * Ingest, gateway and history in one process, for a laptop. Without REDIS_URL they share an
- * in-memory stream; with it, each talks to Redis as the separate processes would. History keeps
- * its data in PostgreSQL (DATABASE_URL) or, by default, in the embedded engine under
- * AUREN_HISTORY_DATA_DIR. HTTP ingest, the gateway and history (unless AUREN_HISTORY_ENABLED=false)
- * are needed (a port in use: one line, exit 69); gRPC is an optional door: when its port is taken
- * the quick start says so and runs without it.
+ * in-memory stream and an in-memory alerts log; with it, each talks to Redis as the separate
+ * processes would. History keeps its data in PostgreSQL (DATABASE_URL) or, by default, in the
+ * embedded engine under AUREN_HISTORY_DATA_DIR. HTTP ingest, the gateway and history (unless
+ * AUREN_HISTORY_ENABLED=false) are needed (a port in use: one line, exit 69); gRPC is an optional
+ * door: when its port is taken the quick start says so and runs without it.
  */
 void runStartup(async (startup) => {
   const config = loadConfigOrExit();
@@ -25,6 +25,8 @@ void runStartup(async (startup) => {
       config.stream.memoryMaxLen,
       config.stream.dedupeWindowSeconds * 1000,
     );
+    // One alerts log too: what a publisher in this process writes, the gateway delivers.
+    streaming.sharedAlertLog = new MemoryAlertLog();
     logger.warn(
       `Using the in-memory stream (no REDIS_URL): events live in this process only and are lost when it stops. Set REDIS_URL=redis://127.0.0.1:6379 for a durable stream.`,
     );
