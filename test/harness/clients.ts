@@ -1,5 +1,6 @@
 import { io, Socket } from 'socket.io-client';
 import type {
+  AlertMessage,
   ClientToServerEvents,
   ConnectErrorData,
   ConnectionEstablishedMessage,
@@ -18,6 +19,10 @@ export interface ConnectedClient {
   events: StreamedEvent[];
   /** Waits until at least `count` events arrived. */
   waitForEvents(count: number, timeoutMs?: number): Promise<StreamedEvent[]>;
+  /** Every alert_fired / alert_resolved received, in order. */
+  alerts: AlertMessage[];
+  /** Waits until at least `count` alert messages arrived. */
+  waitForAlerts(count: number, timeoutMs?: number): Promise<AlertMessage[]>;
   close(): void;
 }
 
@@ -35,6 +40,9 @@ export function connectClient(
   });
   const events: StreamedEvent[] = [];
   socket.on('stream_event', (message) => events.push(message.event));
+  const alerts: AlertMessage[] = [];
+  socket.on('alert_fired', (message) => alerts.push(message));
+  socket.on('alert_resolved', (message) => alerts.push(message));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.close();
@@ -55,6 +63,12 @@ export function connectClient(
           waitFor(() => events.length >= count && events, {
             timeoutMs,
             what: `${count} events (have ${events.length})`,
+          }),
+        alerts,
+        waitForAlerts: (count, timeoutMs = 10_000) =>
+          waitFor(() => alerts.length >= count && alerts, {
+            timeoutMs,
+            what: `${count} alert messages (have ${alerts.length})`,
           }),
         close: () => socket.close(),
       });

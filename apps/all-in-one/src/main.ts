@@ -10,11 +10,11 @@ import { createIngestApp } from '../../ingest/src/ingest.app';
 
 /**
  * Ingest, gateway and history in one process, for a laptop. Without REDIS_URL they share an
- * in-memory stream; with it, each talks to Redis as the separate processes would. History keeps
- * its data in PostgreSQL (DATABASE_URL) or, by default, in the embedded engine under
- * AUREN_HISTORY_DATA_DIR. HTTP ingest, the gateway and history (unless AUREN_HISTORY_ENABLED=false)
- * are needed (a port in use: one line, exit 69); gRPC is an optional door: when its port is taken
- * the quick start says so and runs without it.
+ * in-memory stream and an in-memory alerts log; with it, each talks to Redis as the separate
+ * processes would. History keeps its data in PostgreSQL (DATABASE_URL) or, by default, in the
+ * embedded engine under AUREN_HISTORY_DATA_DIR. HTTP ingest, the gateway and history (unless
+ * AUREN_HISTORY_ENABLED=false) are needed (a port in use: one line, exit 69); gRPC is an optional
+ * door: when its port is taken the quick start says so and runs without it.
  */
 void runStartup(async (startup) => {
   const config = loadConfigOrExit();
@@ -25,7 +25,7 @@ void runStartup(async (startup) => {
       config.stream.memoryMaxLen,
       config.stream.dedupeWindowSeconds * 1000,
     );
-    // Alerts decided by the history app reach this process's gateway.
+    // One alerts log too: what the history app's evaluator publishes, the gateway delivers.
     streaming.sharedAlertLog = new MemoryAlertLog();
     logger.warn(
       `Using the in-memory stream (no REDIS_URL): events live in this process only and are lost when it stops. Set REDIS_URL=redis://127.0.0.1:6379 for a durable stream.`,

@@ -3,14 +3,14 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AurenConfig, logLevels } from '@auren/config';
 import { answerMethodNotAllowed, HttpErrorFilter } from '@auren/platform';
-import { StreamingModuleOptions } from '@auren/streaming';
+import { AlertTransportStrategy, StreamingModuleOptions } from '@auren/streaming';
 import { AurenIoAdapter } from './connections/auren-io.adapter';
 import { StreamReaders } from './delivery/stream-readers';
 import { GatewayModule } from './gateway.module';
 
 /**
  * Builds the gateway app: HTTP (page, health, metrics) and Socket.IO on one port, and the stream
- * readers (Redis, Kafka, or both) as connected microservices. Call `listen()` first, then `startAllMicroservices()`.
+ * readers (Redis, Kafka, or both) and the alerts log reader as connected microservices. Call `listen()` first, then `startAllMicroservices()`.
  */
 export async function createGatewayApp(
   config: AurenConfig,
@@ -31,6 +31,11 @@ export async function createGatewayApp(
   answerMethodNotAllowed(app.getHttpAdapter().getInstance());
   for (const reader of app.get(StreamReaders).all)
     app.connectMicroservice({ strategy: reader }, { inheritAppConfig: false });
+  // The alerts log, read the same way (docs/gateway.md, "Alerts"); not part of readiness.
+  app.connectMicroservice(
+    { strategy: app.get(AlertTransportStrategy) },
+    { inheritAppConfig: false },
+  );
   app.enableShutdownHooks();
   const document = SwaggerModule.createDocument(
     app,

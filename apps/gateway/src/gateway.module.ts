@@ -3,6 +3,7 @@ import { AuthModule } from '@auren/auth';
 import { AurenConfig, AurenConfigModule } from '@auren/config';
 import { HealthModule, MetricsModule } from '@auren/platform';
 import { EVENT_LOG, EventLog, StreamingModule, StreamingModuleOptions } from '@auren/streaming';
+import { AlertsModule } from './alerts/alerts.module';
 import { ConnectionRegistry } from './connections/connection-registry';
 import { ConnectionsModule } from './connections/connections.module';
 import { DeliveryModule } from './delivery/delivery.module';
@@ -20,6 +21,7 @@ export class GatewayModule {
         AuthModule,
         MetricsModule,
         DeliveryModule,
+        AlertsModule,
         ConnectionsModule,
         HealthModule.forRoot({
           imports: [DeliveryModule, ConnectionsModule],

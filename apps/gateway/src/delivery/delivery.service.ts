@@ -63,6 +63,19 @@ export class DeliveryService {
     this.server = server;
   }
 
+  /** The Socket.IO server, once attached (alert delivery emits through it too). */
+  get io(): AurenServer | undefined {
+    return this.server;
+  }
+
+  /**
+   * Packets created for connections so far: the difference around one synchronous emit is how
+   * many connections it was handed to.
+   */
+  get packetsCreated(): number {
+    return this.packets;
+  }
+
   /**
    * The position of the last event emitted live. Updated in the same synchronous step as the
    * emit, which is what lets a connection hand over from history to rooms without a gap.

@@ -1,6 +1,8 @@
 import {
   KNOWN_EVENT_TYPES,
   shouldDeliver,
+  shouldDeliverAlert,
+  type AlertTransition,
   SUBSCRIPTIONS,
   type AgentEvent,
   type EventType,
@@ -8,7 +10,8 @@ import {
   type Subscription,
   type Viewer,
 } from '@auren/contracts';
-import { roomsForEvent, roomsForViewer } from './room-router';
+import { roomsForAlert, roomsForEvent, roomsForViewer } from './room-router';
+import { makeAlert } from '../../../../test/fixtures/alerts';
 import { makeEvent } from '../../../../test/fixtures/events';
 import { prng } from '../../../../test/fixtures/prng';
 
@@ -208,5 +211,61 @@ describe(roomsForViewer.name, () => {
     const rooms = sut(viewer({ subscriptions: [...SUBSCRIPTIONS], agentFilter: ['x', 'y'] }));
 
     expect(new Set(rooms).size).toBe(rooms.length);
+  });
+});
+
+describe(roomsForAlert.name, () => {
+  /** What Socket.IO's room union does for an alert. */
+  function routedAlert(alert: AlertTransition, v: Viewer): boolean {
+    const joined = new Set(roomsForViewer(v));
+    return roomsForAlert(alert).some((room) => joined.has(room));
+  }
+
+  it('selects exactly the viewers shouldDeliverAlert selects (randomized, seeded)', () => {
+    const seed = 20260312;
+    const g = new Gen(prng(seed));
+    const mismatches: string[] = [];
+    let delivered = 0;
+    let withheld = 0;
+
+    for (let round = 0; round < 3000; round += 1) {
+      const v = randomViewer(g);
+      if (g.chance(0.7)) v.subscriptions = new Set([...v.subscriptions, 'alerts']);
+      const alert = makeAlert({
+        owner: g.pick(USERS),
+        agent_id: g.chance(0.3) ? null : g.pick(AGENTS),
+      });
+      const expected = shouldDeliverAlert(alert, v);
+      if (expected) delivered += 1;
+      else withheld += 1;
+      if (routedAlert(alert, v) !== expected && mismatches.length < 5) {
+        mismatches.push(
+          `seed ${seed} round ${round}: expected ${expected} for ${JSON.stringify(alert)} to ${describeViewer(v)}`,
+        );
+      }
+    }
+
+    expect(mismatches).toEqual([]);
+    expect(delivered).toBeGreaterThan(300);
+    expect(withheld).toBeGreaterThan(300);
+  });
+
+  it('never reaches event rooms, and events never reach alert rooms', () => {
+    const alertRooms = new Set(roomsForViewer(viewer({ subscriptions: ['alerts'] })));
+    const eventRooms = roomsForViewer(viewer({ subscriptions: ['all_events'] }));
+
+    expect(roomsForAlert(makeAlert({ owner: 'bob' })).some((r) => eventRooms.includes(r))).toBe(
+      false,
+    );
+    expect(roomsForEvent(event({ user_id: 'bob' }), [0]).some((r) => alertRooms.has(r))).toBe(
+      false,
+    );
+  });
+
+  it('routes an alert without agent to a viewer whose filters leave it no agent', () => {
+    const v = viewer({ subscriptions: ['alerts'], allowedAgents: ['x'], agentFilter: ['y'] });
+
+    expect(routedAlert(makeAlert({ owner: 'bob', agent_id: null }), v)).toBe(true);
+    expect(routedAlert(makeAlert({ owner: 'bob', agent_id: 'y' }), v)).toBe(false);
   });
 });

@@ -1,5 +1,6 @@
 import {
   AgentEvent,
+  AlertTransition,
   passesThreshold,
   Subscription,
   subscriptionsCarrying,
@@ -18,6 +19,8 @@ import {
  *
  * User and agent ids are escaped (`%` and `|`), so that an id holding `|` cannot spell another
  * tuple's room name.
+ *
+ * Alert transitions have rooms of their own, `alerts|scope|agent` (see {@link roomsForAlert}).
  */
 export function roomName(
   subscription: Subscription,
@@ -42,12 +45,18 @@ export function effectiveAgents(viewer: Viewer): string[] | null {
     : [...agentFilter].filter((a) => allowedAgents.has(a));
 }
 
-/** Every room a connection belongs to. */
+/** Every room a connection belongs to (its alert rooms too, when it subscribes to `alerts`). */
 export function roomsForViewer(viewer: Viewer): string[] {
   const agents = effectiveAgents(viewer)?.map((a) => `a:${esc(a)}`) ?? ['*'];
   const visibility = viewer.seesAllUsers ? ['*'] : [`u:${esc(viewer.userId)}`, 'none'];
   const rooms: string[] = [];
   for (const subscription of viewer.subscriptions) {
+    if (subscription === 'alerts') {
+      const scope = viewer.seesAllUsers ? '*' : `u:${esc(viewer.userId)}`;
+      // `-`: alerts that name no agent, which agent permissions and filters do not narrow.
+      for (const agent of ['-', ...agents]) rooms.push(alertRoomName(scope, agent));
+      continue;
+    }
     // user_specific carries only the viewer's own events, whatever its permissions.
     const scopes = subscription === 'user_specific' ? [`u:${esc(viewer.userId)}`] : visibility;
     for (const scope of scopes) {
@@ -81,5 +90,27 @@ export function roomsForEvent(event: AgentEvent, thresholdsInUse: Iterable<numbe
       for (const t of thresholds)
         rooms.push(roomName('user_specific', `u:${esc(owner)}`, agent, t));
   }
+  return rooms;
+}
+
+/**
+ * `alerts|scope|agent`: scope `*` (the `all` permission) or `u:<user>` (the alert's owner); agent
+ * `*` (no restriction), `a:<agent id>`, or `-` for alerts that name no agent. No threshold: it
+ * does not apply to alerts.
+ */
+export function alertRoomName(scope: string, agent: string): string {
+  return `alerts|${scope}|${agent}`;
+}
+
+/**
+ * Every room an alert transition goes to: its owner's and the `all` permission's, for its agent
+ * (or, without agent, the `-` rooms every `alerts` subscriber of that scope is in). The reference
+ * is `shouldDeliverAlert` in libs/contracts.
+ */
+export function roomsForAlert(alert: AlertTransition): string[] {
+  const agents = alert.agent_id === null ? ['-'] : ['*', `a:${esc(alert.agent_id)}`];
+  const rooms: string[] = [];
+  for (const scope of ['*', `u:${esc(alert.owner)}`])
+    for (const agent of agents) rooms.push(alertRoomName(scope, agent));
   return rooms;
 }
