@@ -60,6 +60,43 @@ export interface EvaluatorSnapshot {
   }[];
 }
 
+const PARSED: [number, number] = [0, 0];
+
+/**
+ * `[ms, seq]` of a Redis stream ID `<ms>-<seq>`, `undefined` for anything else. Digits are read
+ * in place (no substrings: this runs for every event); the returned pair is reused.
+ */
+function parseStreamId(id: string): [number, number] | undefined {
+  let ms = 0;
+  let seq = 0;
+  let dash = -1;
+  for (let i = 0; i < id.length; i++) {
+    const code = id.charCodeAt(i);
+    if (code === 45 && dash < 0 && i > 0) dash = i;
+    else if (code >= 48 && code <= 57) {
+      if (dash < 0) ms = ms * 10 + (code - 48);
+      else seq = seq * 10 + (code - 48);
+    } else return undefined;
+  }
+  if (
+    dash < 0 ||
+    dash === id.length - 1 ||
+    !Number.isSafeInteger(ms) ||
+    !Number.isSafeInteger(seq)
+  ) {
+    return undefined;
+  }
+  PARSED[0] = ms;
+  PARSED[1] = seq;
+  return PARSED;
+}
+
+/** The rules one kind of event can concern, with the keys they last used for it. */
+interface IndexEntry {
+  rules: RuleRuntime[];
+  keys: (KeyState | undefined)[];
+}
+
 const NO_TRANSITIONS: readonly AlertTransition[] = Object.freeze([]);
 const INDEX_MAX_ENTRIES = 20_000;
 
@@ -72,7 +109,8 @@ const INDEX_MAX_ENTRIES = 20_000;
 export class AlertEvaluator {
   private runtimes: RuleRuntime[] = [];
   private byId = new Map<string, RuleRuntime>();
-  private index = new Map<string, Map<string, RuleRuntime[]>>();
+  /** event type → agent → user → [rules for events without metrics, rules for events with]. */
+  private index = new Map<string, Map<string, Map<string | undefined, IndexEntry[]>>>();
   private indexEntries = 0;
   private readonly heap = new DeadlineHeap();
   private clockMs = 0;
@@ -139,8 +177,11 @@ export class AlertEvaluator {
     this.runDeadlines(t);
     this.clockMs = t;
     this.lastStreamId = event.stream_id;
-    const candidates = this.candidates(event.event_type, event.source_agent.id);
-    for (let i = 0; i < candidates.length; i++) candidates[i].observe(event, t, this.ctx);
+    const { rules, keys } = this.entryFor(event);
+    for (let i = 0; i < rules.length; i++) {
+      const cached = keys[i];
+      keys[i] = rules[i].observe(event, t, this.ctx, cached?.removed ? undefined : cached);
+    }
     return this.flush();
   }
 
@@ -359,11 +400,9 @@ export class AlertEvaluator {
   /** The event's time, or `undefined` when its stream ID is not after the last one (a replay). */
   private timeOf(event: StreamedEvent): number | undefined {
     if (this.useStreamId) {
-      const id = event.stream_id;
-      const dash = id.indexOf('-');
-      const ms = dash > 0 ? Number(id.slice(0, dash)) : NaN;
-      const seq = dash > 0 ? Number(id.slice(dash + 1)) : NaN;
-      if (Number.isSafeInteger(ms) && Number.isSafeInteger(seq)) {
+      const parsed = parseStreamId(event.stream_id);
+      if (parsed !== undefined) {
+        const [ms, seq] = parsed;
         if (ms < this.lastStreamMs || (ms === this.lastStreamMs && seq <= this.lastStreamSeq)) {
           return undefined;
         }
@@ -378,39 +417,38 @@ export class AlertEvaluator {
 
   private rememberStreamId(id: string | null): void {
     this.lastStreamId = id;
-    if (id === null || !this.useStreamId) return;
-    const dash = id.indexOf('-');
-    const ms = Number(id.slice(0, dash));
-    const seq = Number(id.slice(dash + 1));
-    if (dash > 0 && Number.isSafeInteger(ms) && Number.isSafeInteger(seq)) {
-      this.lastStreamMs = ms;
-      this.lastStreamSeq = seq;
-    }
+    const parsed = id === null || !this.useStreamId ? undefined : parseStreamId(id);
+    if (parsed !== undefined) [this.lastStreamMs, this.lastStreamSeq] = parsed;
   }
 
-  /** Rules whose event-type and agent scope admit the pair, cached per pair. */
-  private candidates(type: string, agent: string): RuleRuntime[] {
-    let byAgent = this.index.get(type);
-    if (!byAgent) {
-      byAgent = new Map();
-      this.index.set(type, byAgent);
-    }
-    let list = byAgent.get(agent);
-    if (!list) {
+  /**
+   * The rules that admit events of this type, agent and user (scope and owner visibility), split
+   * by whether the event carries performance_metrics. Cached; the cache is bounded.
+   */
+  private entryFor(event: StreamedEvent): IndexEntry {
+    const agent = event.source_agent.id;
+    const user = event.user_id;
+    let byAgent = this.index.get(event.event_type);
+    let byUser = byAgent?.get(agent);
+    let pair = byUser?.get(user);
+    if (!pair) {
       if (this.indexEntries >= INDEX_MAX_ENTRIES) {
         this.index.clear();
         this.indexEntries = 0;
-        byAgent = new Map();
-        this.index.set(type, byAgent);
+        byAgent = undefined;
+        byUser = undefined;
       }
-      list = this.runtimes.filter(
-        (runtime) =>
-          (runtime.eventTypes === null || runtime.eventTypes.has(type)) &&
-          (runtime.agents === null || runtime.agents.has(agent)),
-      );
-      byAgent.set(agent, list);
+      if (!byAgent) this.index.set(event.event_type, (byAgent = new Map()));
+      if (!byUser) byAgent.set(agent, (byUser = new Map()));
+      const admitted = this.runtimes.filter((runtime) => runtime.admits(event));
+      const withoutMetrics = admitted.filter((runtime) => !runtime.needsMetrics);
+      pair = [
+        { rules: withoutMetrics, keys: new Array<KeyState | undefined>(withoutMetrics.length) },
+        { rules: admitted, keys: new Array<KeyState | undefined>(admitted.length) },
+      ];
+      byUser.set(user, pair);
       this.indexEntries += 1;
     }
-    return list;
+    return pair[event.performance_metrics === undefined ? 0 : 1];
   }
 }

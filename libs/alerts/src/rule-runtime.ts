@@ -96,9 +96,21 @@ export abstract class RuleRuntime<K extends KeyState = KeyState> {
     };
   }
 
-  /** Visibility to the owner and the model scope; the index already checked type and agent. */
-  protected sees(event: StreamedEvent): boolean {
-    if (!isVisibleTo(event, this.viewer)) return false;
+  /**
+   * Whether the rule may use events like this one: its event-type and agent scope, and what its
+   * owner may see (CONTRACT §4, by user and agent). The evaluator asks once per (type, agent,
+   * user) and caches the answer; `observe` then only checks the rest.
+   */
+  admits(event: StreamedEvent): boolean {
+    return (
+      (this.eventTypes === null || this.eventTypes.has(event.event_type)) &&
+      (this.agents === null || this.agents.has(event.source_agent.id)) &&
+      isVisibleTo(event, this.viewer)
+    );
+  }
+
+  /** The model scope. */
+  protected inModelScope(event: StreamedEvent): boolean {
     if (this.models === null) return true;
     const model = event.performance_metrics?.model;
     return model !== undefined && this.models.has(model);
@@ -113,7 +125,8 @@ export abstract class RuleRuntime<K extends KeyState = KeyState> {
   }
 
   /** The key of a group, created when absent unless the rule is at its maximum. */
-  protected keyFor(group: string, ctx: EvalContext): K | undefined {
+  protected keyFor(group: string, ctx: EvalContext, cached: K | undefined): K | undefined {
+    if (cached !== undefined) return cached;
     const existing = this.groups.get(group);
     if (existing) return existing;
     if (this.groups.size >= this.maxGroups) {
@@ -163,7 +176,13 @@ export abstract class RuleRuntime<K extends KeyState = KeyState> {
     }
   }
 
-  abstract observe(event: StreamedEvent, t: number, ctx: EvalContext): void;
+  /**
+   * Applies an event the rule {@link admits}. `cached` is this event's group key when the caller
+   * remembers it (never a removed key); returns the group's key, if it has one, for next time.
+   */
+  abstract observe(event: StreamedEvent, t: number, ctx: EvalContext, cached?: K): K | undefined;
+  /** Events without `performance_metrics` cannot matter to the rule. */
+  abstract readonly needsMetrics: boolean;
   abstract wake(key: K, t: number, ctx: EvalContext): void;
   protected abstract createKey(group: string, id: string): K;
   protected abstract snapshotKey(key: K): unknown;

@@ -1,5 +1,6 @@
 import { seededRandom } from './test-events';
-import { binOf, binValue, bucketWidth, BucketWindow, HISTOGRAM_BINS } from './window';
+import { binOf, binValue, HISTOGRAM_BINS } from './histogram';
+import { bucketWidth, BucketWindow } from './window';
 
 describe(BucketWindow.name, () => {
   it('uses 1 s buckets up to 2 minutes, then about 120 buckets per window', () => {
