@@ -80,10 +80,11 @@ export class AbsenceRuntime extends RuleRuntime<AbsenceKey> {
     ]);
   }
 
-  protected createKey(group: string, id: string): AbsenceKey {
+  protected createKey(group: string, id: string, serial: number): AbsenceKey {
     return {
       id,
       group,
+      serial,
       wakeAt: Infinity,
       removed: false,
       firingSince: -1,

@@ -50,6 +50,8 @@ export interface EvaluatorSnapshot {
   clock: number;
   lastStreamId: string | null;
   lastSeq: number;
+  /** Serial of the next key. */
+  keySerial: number;
   rules: {
     id: string;
     fingerprint: string;
@@ -118,6 +120,7 @@ export class AlertEvaluator {
   private lastStreamMs = -1;
   private lastStreamSeq = -1;
   private lastSeq = 0;
+  private keySerial = 0;
   private out: AlertTransition[] | undefined;
   private readonly counters = { duplicatesSkipped: 0, lateEvents: 0, groupsRefused: 0 };
   private readonly access: (owner: string) => OwnerAccess;
@@ -142,11 +145,12 @@ export class AlertEvaluator {
       key.firingSeq = state === 'firing' ? seq : key.firingSeq;
     },
     schedule: (runtime, key) => {
-      if (key.wakeAt !== Infinity) this.heap.push({ at: key.wakeAt, runtime, key });
+      if (key.wakeAt !== Infinity) this.heap.push(key.wakeAt, key, runtime);
     },
     groupRefused: () => {
       this.counters.groupsRefused += 1;
     },
+    nextSerial: () => this.keySerial++,
   };
 
   constructor(rules: readonly AlertRule[] = [], options: AlertEvaluatorOptions = {}) {
@@ -274,6 +278,7 @@ export class AlertEvaluator {
       clock: this.clockMs,
       lastStreamId: this.lastStreamId,
       lastSeq: this.lastSeq,
+      keySerial: this.keySerial,
       rules: this.runtimes.map((runtime) => ({
         id: runtime.rule.id,
         fingerprint: runtime.fingerprint,
@@ -300,6 +305,7 @@ export class AlertEvaluator {
     const evaluator = new AlertEvaluator(rules, options);
     evaluator.clockMs = snapshot.clock;
     evaluator.lastSeq = snapshot.lastSeq;
+    evaluator.keySerial = snapshot.keySerial;
     evaluator.rememberStreamId(snapshot.lastStreamId);
     for (const saved of snapshot.rules) {
       const runtime = evaluator.byId.get(saved.id);
@@ -386,11 +392,10 @@ export class AlertEvaluator {
   private runDeadlines(limit: number): void {
     const heap = this.heap;
     while (heap.peekAt() <= limit) {
-      const { at, runtime, key } = heap.pop() as {
-        at: number;
-        runtime: RuleRuntime;
-        key: KeyState;
-      };
+      const at = heap.peekAt();
+      const key = heap.peekKey();
+      const runtime = heap.peekRuntime();
+      heap.pop();
       if (key.removed || key.wakeAt !== at) continue;
       if (at > this.clockMs) this.clockMs = at;
       runtime.wake(key, at, this.ctx);

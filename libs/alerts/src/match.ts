@@ -87,10 +87,11 @@ export class MatchRuntime extends RuleRuntime<MatchKey> {
     this.forget(key);
   }
 
-  protected createKey(group: string, id: string): MatchKey {
+  protected createKey(group: string, id: string, serial: number): MatchKey {
     return {
       id,
       group,
+      serial,
       wakeAt: Infinity,
       removed: false,
       firingSince: -1,

@@ -16,6 +16,8 @@ export const DEFAULT_ACCESS: OwnerAccess = { seesAllUsers: false, allowedAgents:
 export interface KeyState {
   readonly id: string;
   readonly group: string;
+  /** Creation number within the evaluator: orders wake-ups due at the same time. */
+  readonly serial: number;
   /** Next time (stream ms) the key must be looked at without an event; `Infinity`: none. */
   wakeAt: number;
   /** Dropped from its rule: queued wake-ups for it are ignored. */
@@ -29,6 +31,7 @@ export interface KeyState {
 /** One key in a snapshot; `state` is the condition's own. */
 export interface KeySnapshot {
   group: string;
+  serial: number;
   wakeAt: number | null;
   firingSince: number;
   firingSeq: number;
@@ -51,6 +54,8 @@ export interface EvalContext {
   schedule(runtime: RuleRuntime, key: KeyState): void;
   /** A new group was refused: the rule already tracks its maximum. */
   groupRefused(): void;
+  /** The serial of a new key. */
+  nextSerial(): number;
 }
 
 const NO_AGENTS: ReadonlySet<string> = new Set();
@@ -133,7 +138,7 @@ export abstract class RuleRuntime<K extends KeyState = KeyState> {
       ctx.groupRefused();
       return undefined;
     }
-    const key = this.createKey(group, this.keyId(group));
+    const key = this.createKey(group, this.keyId(group), ctx.nextSerial());
     this.groups.set(group, key);
     return key;
   }
@@ -158,6 +163,7 @@ export abstract class RuleRuntime<K extends KeyState = KeyState> {
   snapshotKeys(): KeySnapshot[] {
     return [...this.groups.values()].map((key) => ({
       group: key.group,
+      serial: key.serial,
       wakeAt: key.wakeAt === Infinity ? null : key.wakeAt,
       firingSince: key.firingSince,
       firingSeq: key.firingSeq,
@@ -167,7 +173,7 @@ export abstract class RuleRuntime<K extends KeyState = KeyState> {
 
   restoreKeys(entries: readonly KeySnapshot[]): void {
     for (const entry of entries) {
-      const key = this.createKey(entry.group, this.keyId(entry.group));
+      const key = this.createKey(entry.group, this.keyId(entry.group), entry.serial);
       key.wakeAt = entry.wakeAt ?? Infinity;
       key.firingSince = entry.firingSince;
       key.firingSeq = entry.firingSeq;
@@ -184,7 +190,7 @@ export abstract class RuleRuntime<K extends KeyState = KeyState> {
   /** Events without `performance_metrics` cannot matter to the rule. */
   abstract readonly needsMetrics: boolean;
   abstract wake(key: K, t: number, ctx: EvalContext): void;
-  protected abstract createKey(group: string, id: string): K;
+  protected abstract createKey(group: string, id: string, serial: number): K;
   protected abstract snapshotKey(key: K): unknown;
   protected abstract restoreKey(key: K, state: unknown): void;
 }

@@ -178,10 +178,11 @@ export class ThresholdRuntime extends RuleRuntime<ThresholdKey> {
     return ids;
   }
 
-  protected createKey(group: string, id: string): ThresholdKey {
+  protected createKey(group: string, id: string, serial: number): ThresholdKey {
     return {
       id,
       group,
+      serial,
       wakeAt: Infinity,
       removed: false,
       firingSince: -1,
