@@ -64,6 +64,11 @@ export class ThresholdRuntime extends RuleRuntime<ThresholdKey> {
   private readonly read: Reader;
   /** Sums and counts compared with `<`: no verdict until the key has been seen for a window. */
   private readonly warmUp: boolean;
+  /**
+   * Samples leaving the window can only move the value away from a breach: sums and counts
+   * under `>`/`>=` (they only fall), the lowest confidence under `<`/`<=` (it only rises).
+   */
+  private readonly expiryCannotBreach: boolean;
 
   constructor(rule: AlertRule, access: OwnerAccess, fingerprint: string, maxGroups: number) {
     const condition = rule.condition as ThresholdCondition;
@@ -78,7 +83,11 @@ export class ThresholdRuntime extends RuleRuntime<ThresholdKey> {
     this.sample = sampler(condition);
     this.read = reader(condition);
     this.needsMetrics = condition.metric !== 'event_count';
-    this.warmUp = isTotal(condition.metric) && (condition.op === '<' || condition.op === '<=');
+    const below = condition.op === '<' || condition.op === '<=';
+    this.warmUp = isTotal(condition.metric) && below;
+    this.expiryCannotBreach = isTotal(condition.metric)
+      ? !below
+      : condition.metric === 'confidence_min' && below;
   }
 
   observe(
@@ -151,11 +160,19 @@ export class ThresholdRuntime extends RuleRuntime<ThresholdKey> {
       this.forget(key);
       return;
     }
-    let wakeAt = key.window.nextExpiry();
-    if (key.phase === PENDING) wakeAt = Math.min(wakeAt, key.since + rule.for);
-    if (key.phase === RESOLVING) wakeAt = Math.min(wakeAt, key.since + rule.resolveAfter);
-    if (!warm) wakeAt = Math.min(wakeAt, key.firstSeen + condition.window);
-    if (wakeAt !== key.wakeAt) {
+    let wakeAt: number;
+    if (key.phase === INACTIVE && this.expiryCannotBreach) {
+      // Samples leaving cannot start a breach: wake only to forget the key once it is empty.
+      wakeAt = key.window.emptyAt();
+    } else {
+      wakeAt = key.window.nextExpiry();
+      if (key.phase === PENDING) wakeAt = Math.min(wakeAt, key.since + rule.for);
+      if (key.phase === RESOLVING) wakeAt = Math.min(wakeAt, key.since + rule.resolveAfter);
+      if (!warm) wakeAt = Math.min(wakeAt, key.firstSeen + condition.window);
+    }
+    // A queued earlier wake-up is kept (waking early changes nothing, it re-plans): one heap entry
+    // per key at a time, instead of one per event.
+    if (wakeAt < key.wakeAt || key.wakeAt <= t) {
       key.wakeAt = wakeAt;
       ctx.schedule(this, key);
     }

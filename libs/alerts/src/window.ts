@@ -42,6 +42,8 @@ export class BucketWindow {
   private topBin = -1;
   /** Absolute index of the oldest non-empty bucket; meaningless when empty. */
   private oldest = 0;
+  /** Absolute index of the newest non-empty bucket (the last sample's); meaningless when empty. */
+  private newest = 0;
 
   constructor(
     windowMs: number,
@@ -126,7 +128,9 @@ export class BucketWindow {
       (this.histogram as Uint32Array)[bin] += count;
       if (bin > this.topBin) this.topBin = bin;
     }
-    if (this.totalC === 0) this.oldest = Math.max(index, this.head - this.size + 1);
+    const bucket = Math.max(index, this.head - this.size + 1);
+    if (this.totalC === 0) this.oldest = bucket;
+    this.newest = bucket;
     this.cells[2 * slot + 1] += count;
     this.totalC += count;
   }
@@ -153,6 +157,11 @@ export class BucketWindow {
   }
 
   /** The oldest non-empty bucket, searched forward from the previous one (amortised O(1)). */
+  /** When the last sample leaves the window (ms), or `Infinity` when empty. */
+  emptyAt(): number {
+    return this.totalC === 0 ? Infinity : (this.newest + this.size) * this.bucketMs;
+  }
+
   private findOldest(): void {
     for (let j = Math.max(this.oldest, this.head - this.size + 1); j <= this.head; j++) {
       if (this.cells[2 * (j % this.size) + 1] !== 0) {
@@ -215,6 +224,7 @@ export class BucketWindow {
     window.totalA = json.totalA;
     window.totalC = json.totalC;
     window.oldest = json.buckets.length > 0 ? json.buckets[0][0] : 0;
+    window.newest = json.buckets.length > 0 ? json.buckets[json.buckets.length - 1][0] : 0;
     return window;
   }
 }
