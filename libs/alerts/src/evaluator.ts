@@ -443,8 +443,14 @@ export class AlertEvaluator {
         byAgent = undefined;
         byUser = undefined;
       }
-      if (!byAgent) this.index.set(event.event_type, (byAgent = new Map()));
-      if (!byUser) byAgent.set(agent, (byUser = new Map()));
+      if (!byAgent) {
+        byAgent = new Map<string, Map<string | undefined, IndexEntry[]>>();
+        this.index.set(event.event_type, byAgent);
+      }
+      if (!byUser) {
+        byUser = new Map<string | undefined, IndexEntry[]>();
+        byAgent.set(agent, byUser);
+      }
       const admitted = this.runtimes.filter((runtime) => runtime.admits(event));
       const withoutMetrics = admitted.filter((runtime) => !runtime.needsMetrics);
       pair = [
