@@ -28,15 +28,21 @@ export class AbsenceRuntime extends RuleRuntime<AbsenceKey> {
     this.after = (rule.condition as AbsenceCondition).after;
   }
 
-  observe(event: StreamedEvent, t: number, ctx: EvalContext): void {
-    if (!this.sees(event)) return;
+  readonly needsMetrics = false;
+
+  observe(
+    event: StreamedEvent,
+    t: number,
+    ctx: EvalContext,
+    cached?: AbsenceKey,
+  ): AbsenceKey | undefined {
     const group = event.source_agent.id;
     const type = event.event_type;
-    let key = this.groups.get(group);
+    let key = cached ?? this.groups.get(group);
     if (!key) {
-      if (type !== STARTED) return;
-      key = this.keyFor(group, ctx);
-      if (!key) return;
+      if (type !== STARTED) return undefined;
+      key = this.keyFor(group, ctx, undefined);
+      if (!key) return undefined;
     }
     if (key.firingSince >= 0) {
       const window = { from: key.lastSeen, to: t };
@@ -48,7 +54,7 @@ export class AbsenceRuntime extends RuleRuntime<AbsenceKey> {
     key.lastEventId = event.event_id;
     if (type === COMPLETED) {
       this.forget(key);
-      return;
+      return undefined;
     }
     // Rescheduled lazily: a wake-up that finds a later deadline moves on to it (one heap entry
     // per `after`, not one per event).
@@ -56,6 +62,7 @@ export class AbsenceRuntime extends RuleRuntime<AbsenceKey> {
       key.wakeAt = t + this.after;
       ctx.schedule(this, key);
     }
+    return key;
   }
 
   wake(key: AbsenceKey, t: number, ctx: EvalContext): void {
@@ -73,10 +80,11 @@ export class AbsenceRuntime extends RuleRuntime<AbsenceKey> {
     ]);
   }
 
-  protected createKey(group: string, id: string): AbsenceKey {
+  protected createKey(group: string, id: string, serial: number): AbsenceKey {
     return {
       id,
       group,
+      serial,
       wakeAt: Infinity,
       removed: false,
       firingSince: -1,

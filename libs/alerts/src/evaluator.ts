@@ -50,6 +50,8 @@ export interface EvaluatorSnapshot {
   clock: number;
   lastStreamId: string | null;
   lastSeq: number;
+  /** Serial of the next key. */
+  keySerial: number;
   rules: {
     id: string;
     fingerprint: string;
@@ -58,6 +60,43 @@ export interface EvaluatorSnapshot {
     groupBy: 'agent' | 'none';
     keys: KeySnapshot[];
   }[];
+}
+
+const PARSED: [number, number] = [0, 0];
+
+/**
+ * `[ms, seq]` of a Redis stream ID `<ms>-<seq>`, `undefined` for anything else. Digits are read
+ * in place (no substrings: this runs for every event); the returned pair is reused.
+ */
+function parseStreamId(id: string): [number, number] | undefined {
+  let ms = 0;
+  let seq = 0;
+  let dash = -1;
+  for (let i = 0; i < id.length; i++) {
+    const code = id.charCodeAt(i);
+    if (code === 45 && dash < 0 && i > 0) dash = i;
+    else if (code >= 48 && code <= 57) {
+      if (dash < 0) ms = ms * 10 + (code - 48);
+      else seq = seq * 10 + (code - 48);
+    } else return undefined;
+  }
+  if (
+    dash < 0 ||
+    dash === id.length - 1 ||
+    !Number.isSafeInteger(ms) ||
+    !Number.isSafeInteger(seq)
+  ) {
+    return undefined;
+  }
+  PARSED[0] = ms;
+  PARSED[1] = seq;
+  return PARSED;
+}
+
+/** The rules one kind of event can concern, with the keys they last used for it. */
+interface IndexEntry {
+  rules: RuleRuntime[];
+  keys: (KeyState | undefined)[];
 }
 
 const NO_TRANSITIONS: readonly AlertTransition[] = Object.freeze([]);
@@ -72,7 +111,8 @@ const INDEX_MAX_ENTRIES = 20_000;
 export class AlertEvaluator {
   private runtimes: RuleRuntime[] = [];
   private byId = new Map<string, RuleRuntime>();
-  private index = new Map<string, Map<string, RuleRuntime[]>>();
+  /** event type → agent → user → [rules for events without metrics, rules for events with]. */
+  private index = new Map<string, Map<string, Map<string | undefined, IndexEntry[]>>>();
   private indexEntries = 0;
   private readonly heap = new DeadlineHeap();
   private clockMs = 0;
@@ -80,6 +120,7 @@ export class AlertEvaluator {
   private lastStreamMs = -1;
   private lastStreamSeq = -1;
   private lastSeq = 0;
+  private keySerial = 0;
   private out: AlertTransition[] | undefined;
   private readonly counters = { duplicatesSkipped: 0, lateEvents: 0, groupsRefused: 0 };
   private readonly access: (owner: string) => OwnerAccess;
@@ -104,11 +145,12 @@ export class AlertEvaluator {
       key.firingSeq = state === 'firing' ? seq : key.firingSeq;
     },
     schedule: (runtime, key) => {
-      if (key.wakeAt !== Infinity) this.heap.push({ at: key.wakeAt, runtime, key });
+      if (key.wakeAt !== Infinity) this.heap.push(key.wakeAt, key, runtime);
     },
     groupRefused: () => {
       this.counters.groupsRefused += 1;
     },
+    nextSerial: () => this.keySerial++,
   };
 
   constructor(rules: readonly AlertRule[] = [], options: AlertEvaluatorOptions = {}) {
@@ -139,8 +181,11 @@ export class AlertEvaluator {
     this.runDeadlines(t);
     this.clockMs = t;
     this.lastStreamId = event.stream_id;
-    const candidates = this.candidates(event.event_type, event.source_agent.id);
-    for (let i = 0; i < candidates.length; i++) candidates[i].observe(event, t, this.ctx);
+    const { rules, keys } = this.entryFor(event);
+    for (let i = 0; i < rules.length; i++) {
+      const cached = keys[i];
+      keys[i] = rules[i].observe(event, t, this.ctx, cached?.removed ? undefined : cached);
+    }
     return this.flush();
   }
 
@@ -233,6 +278,7 @@ export class AlertEvaluator {
       clock: this.clockMs,
       lastStreamId: this.lastStreamId,
       lastSeq: this.lastSeq,
+      keySerial: this.keySerial,
       rules: this.runtimes.map((runtime) => ({
         id: runtime.rule.id,
         fingerprint: runtime.fingerprint,
@@ -259,6 +305,7 @@ export class AlertEvaluator {
     const evaluator = new AlertEvaluator(rules, options);
     evaluator.clockMs = snapshot.clock;
     evaluator.lastSeq = snapshot.lastSeq;
+    evaluator.keySerial = snapshot.keySerial;
     evaluator.rememberStreamId(snapshot.lastStreamId);
     for (const saved of snapshot.rules) {
       const runtime = evaluator.byId.get(saved.id);
@@ -345,11 +392,10 @@ export class AlertEvaluator {
   private runDeadlines(limit: number): void {
     const heap = this.heap;
     while (heap.peekAt() <= limit) {
-      const { at, runtime, key } = heap.pop() as {
-        at: number;
-        runtime: RuleRuntime;
-        key: KeyState;
-      };
+      const at = heap.peekAt();
+      const key = heap.peekKey();
+      const runtime = heap.peekRuntime();
+      heap.pop();
       if (key.removed || key.wakeAt !== at) continue;
       if (at > this.clockMs) this.clockMs = at;
       runtime.wake(key, at, this.ctx);
@@ -359,11 +405,9 @@ export class AlertEvaluator {
   /** The event's time, or `undefined` when its stream ID is not after the last one (a replay). */
   private timeOf(event: StreamedEvent): number | undefined {
     if (this.useStreamId) {
-      const id = event.stream_id;
-      const dash = id.indexOf('-');
-      const ms = dash > 0 ? Number(id.slice(0, dash)) : NaN;
-      const seq = dash > 0 ? Number(id.slice(dash + 1)) : NaN;
-      if (Number.isSafeInteger(ms) && Number.isSafeInteger(seq)) {
+      const parsed = parseStreamId(event.stream_id);
+      if (parsed !== undefined) {
+        const [ms, seq] = parsed;
         if (ms < this.lastStreamMs || (ms === this.lastStreamMs && seq <= this.lastStreamSeq)) {
           return undefined;
         }
@@ -378,39 +422,44 @@ export class AlertEvaluator {
 
   private rememberStreamId(id: string | null): void {
     this.lastStreamId = id;
-    if (id === null || !this.useStreamId) return;
-    const dash = id.indexOf('-');
-    const ms = Number(id.slice(0, dash));
-    const seq = Number(id.slice(dash + 1));
-    if (dash > 0 && Number.isSafeInteger(ms) && Number.isSafeInteger(seq)) {
-      this.lastStreamMs = ms;
-      this.lastStreamSeq = seq;
-    }
+    const parsed = id === null || !this.useStreamId ? undefined : parseStreamId(id);
+    if (parsed !== undefined) [this.lastStreamMs, this.lastStreamSeq] = parsed;
   }
 
-  /** Rules whose event-type and agent scope admit the pair, cached per pair. */
-  private candidates(type: string, agent: string): RuleRuntime[] {
-    let byAgent = this.index.get(type);
-    if (!byAgent) {
-      byAgent = new Map();
-      this.index.set(type, byAgent);
-    }
-    let list = byAgent.get(agent);
-    if (!list) {
+  /**
+   * The rules that admit events of this type, agent and user (scope and owner visibility), split
+   * by whether the event carries performance_metrics. Cached; the cache is bounded.
+   */
+  private entryFor(event: StreamedEvent): IndexEntry {
+    const agent = event.source_agent.id;
+    const user = event.user_id;
+    let byAgent = this.index.get(event.event_type);
+    let byUser = byAgent?.get(agent);
+    let pair = byUser?.get(user);
+    if (!pair) {
       if (this.indexEntries >= INDEX_MAX_ENTRIES) {
         this.index.clear();
         this.indexEntries = 0;
-        byAgent = new Map();
-        this.index.set(type, byAgent);
+        byAgent = undefined;
+        byUser = undefined;
       }
-      list = this.runtimes.filter(
-        (runtime) =>
-          (runtime.eventTypes === null || runtime.eventTypes.has(type)) &&
-          (runtime.agents === null || runtime.agents.has(agent)),
-      );
-      byAgent.set(agent, list);
+      if (!byAgent) {
+        byAgent = new Map<string, Map<string | undefined, IndexEntry[]>>();
+        this.index.set(event.event_type, byAgent);
+      }
+      if (!byUser) {
+        byUser = new Map<string | undefined, IndexEntry[]>();
+        byAgent.set(agent, byUser);
+      }
+      const admitted = this.runtimes.filter((runtime) => runtime.admits(event));
+      const withoutMetrics = admitted.filter((runtime) => !runtime.needsMetrics);
+      pair = [
+        { rules: withoutMetrics, keys: new Array<KeyState | undefined>(withoutMetrics.length) },
+        { rules: admitted, keys: new Array<KeyState | undefined>(admitted.length) },
+      ];
+      byUser.set(user, pair);
       this.indexEntries += 1;
     }
-    return list;
+    return pair[event.performance_metrics === undefined ? 0 : 1];
   }
 }

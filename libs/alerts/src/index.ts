@@ -1,5 +1,25 @@
-export * from './duration';
-export * from './rule';
+// Rules: model, validation, files.
+export { formatDuration, parseDuration } from './duration';
+export {
+  checkRule,
+  RuleValidationError,
+  validateRule,
+  validateRules,
+  type AbsenceCondition,
+  type AlertCondition,
+  type AlertRule,
+  type ComparisonOp,
+  type MatchCondition,
+  type MatchFilter,
+  type RuleProblem,
+  type RuleScope,
+  type RuleValidationOptions,
+  type Severity,
+  type ThresholdCondition,
+  type ThresholdMetric,
+  type WebhookFormat,
+  type WebhookTarget,
+} from './rule';
 export {
   COMPARISON_OPS,
   DEFAULT_MATCH_RESOLVE_AFTER_MS,
@@ -10,11 +30,46 @@ export {
   WINDOW_MAX_MS,
   WINDOW_MIN_MS,
 } from './rule-schema';
-export * from './rules-file';
-export * from './webhook-url';
-export type { OwnerAccess } from './rule-runtime';
-export * from './transition';
-export * from './evaluator';
-export * from './silence';
-export * from './webhook';
+export { loadRulesFile, parseRulesText, RULES_FILE_MAX_BYTES } from './rules-file';
+export {
+  classifyAddress,
+  webhookAddressProblem,
+  webhookUrlProblem,
+  type AddressClass,
+  type WebhookUrlOptions,
+} from './webhook-url';
+
+// Evaluation.
+export {
+  AlertEvaluator,
+  type AlertEvaluatorOptions,
+  type EvaluatorSnapshot,
+  type EvaluatorStats,
+} from './evaluator';
+export type { KeySnapshot, OwnerAccess } from './rule-runtime';
+export {
+  MAX_EVENT_IDS,
+  type ActiveAlert,
+  type AlertState,
+  type AlertTransition,
+  type TransitionReason,
+} from './transition';
+export { SilenceBook, type Acknowledgement, type Silence } from './silence';
+
+// Notification.
 export { describeTransition } from './describe';
+export {
+  alertPayload,
+  retryDelay,
+  signWebhook,
+  verifyWebhook,
+  WEBHOOK_DELIVERY_HEADER,
+  WEBHOOK_RETRY,
+  WEBHOOK_SIGNATURE_HEADER,
+  WEBHOOK_TOLERANCE_SEC,
+  webhookBody,
+  webhookDeliveryId,
+  type AlertPayload,
+  type WebhookRetryPolicy,
+  type WebhookVerification,
+} from './webhook';

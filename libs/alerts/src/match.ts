@@ -21,6 +21,7 @@ interface MatchKeySnapshot {
 }
 
 export class MatchRuntime extends RuleRuntime<MatchKey> {
+  readonly needsMetrics: boolean;
   private readonly filter: MatchFilter;
   private readonly needle: string | undefined;
 
@@ -28,6 +29,7 @@ export class MatchRuntime extends RuleRuntime<MatchKey> {
     const { filter } = rule.condition as MatchCondition;
     super(rule, access, fingerprint, maxGroups, filter.eventTypes, filter.agents);
     this.filter = filter;
+    this.needsMetrics = filter.success !== undefined || filter.errorType !== undefined;
     this.needle = filter.textContains?.toLowerCase();
   }
 
@@ -47,10 +49,15 @@ export class MatchRuntime extends RuleRuntime<MatchKey> {
     return true;
   }
 
-  observe(event: StreamedEvent, t: number, ctx: EvalContext): void {
-    if (!this.sees(event) || !this.matches(event)) return;
-    const key = this.keyFor(this.groupOf(event), ctx);
-    if (!key) return;
+  observe(
+    event: StreamedEvent,
+    t: number,
+    ctx: EvalContext,
+    cached?: MatchKey,
+  ): MatchKey | undefined {
+    if (!this.inModelScope(event) || !this.matches(event)) return cached;
+    const key = this.keyFor(this.groupOf(event), ctx, cached);
+    if (!key) return undefined;
     key.lastMatch = t;
     if (key.firingSince < 0) {
       key.count = 1;
@@ -65,6 +72,7 @@ export class MatchRuntime extends RuleRuntime<MatchKey> {
       key.wakeAt = t + this.rule.resolveAfter;
       ctx.schedule(this, key);
     }
+    return key;
   }
 
   wake(key: MatchKey, t: number, ctx: EvalContext): void {
@@ -79,10 +87,11 @@ export class MatchRuntime extends RuleRuntime<MatchKey> {
     this.forget(key);
   }
 
-  protected createKey(group: string, id: string): MatchKey {
+  protected createKey(group: string, id: string, serial: number): MatchKey {
     return {
       id,
       group,
+      serial,
       wakeAt: Infinity,
       removed: false,
       firingSince: -1,

@@ -23,53 +23,75 @@ export function isTotal(metric: ThresholdMetric): boolean {
 const finite = (value: unknown): value is number =>
   typeof value === 'number' && Number.isFinite(value);
 
+// Numbers instead of the metric names on the per-event path.
+const EVENT_COUNT = 0;
+const COST = 1;
+const TOKENS = 2;
+const FAILURES = 3;
+const FAILURE_RATE = 4;
+const LATENCY = 5;
+const CONFIDENCE = 6;
+
+const CODES: Record<ThresholdMetric, number> = {
+  event_count: EVENT_COUNT,
+  cost_sum: COST,
+  tokens_sum: TOKENS,
+  failure_count: FAILURES,
+  failure_rate: FAILURE_RATE,
+  latency_p95: LATENCY,
+  latency_avg: LATENCY,
+  confidence_min: CONFIDENCE,
+};
+
 /**
- * The sample an event adds to the metric's window, or NaN when it adds none. For failure_rate the
+ * The sample an event adds to a metric's window, or NaN when it adds none. For failure_rate the
  * sample is 1 (failed) or 0 (succeeded) and only events reporting `success` count.
  */
-export function sampleOf(condition: ThresholdCondition, event: StreamedEvent): number {
-  const metrics = event.performance_metrics;
-  switch (condition.metric) {
-    case 'event_count':
-      return condition.eventType === undefined || condition.eventType === event.event_type
-        ? 1
-        : NaN;
-    case 'cost_sum':
-      return finite(metrics?.token_cost) ? metrics.token_cost : NaN;
-    case 'tokens_sum': {
-      if (!metrics) return NaN;
-      if (finite(metrics.tokens_used)) return metrics.tokens_used;
-      const input = finite(metrics.input_tokens) ? metrics.input_tokens : undefined;
-      const output = finite(metrics.output_tokens) ? metrics.output_tokens : undefined;
-      return input === undefined && output === undefined ? NaN : (input ?? 0) + (output ?? 0);
+export type Sampler = (event: StreamedEvent) => number;
+
+export function sampler(condition: ThresholdCondition): Sampler {
+  const code = CODES[condition.metric];
+  const only = condition.eventType;
+  return (event) => {
+    if (code === EVENT_COUNT) return only === undefined || only === event.event_type ? 1 : NaN;
+    const metrics = event.performance_metrics;
+    if (metrics === undefined) return NaN;
+    switch (code) {
+      case COST:
+        return finite(metrics.token_cost) ? metrics.token_cost : NaN;
+      case TOKENS: {
+        if (finite(metrics.tokens_used)) return metrics.tokens_used;
+        const input = finite(metrics.input_tokens) ? metrics.input_tokens : undefined;
+        const output = finite(metrics.output_tokens) ? metrics.output_tokens : undefined;
+        return input === undefined && output === undefined ? NaN : (input ?? 0) + (output ?? 0);
+      }
+      case FAILURES:
+        return metrics.success === false ? 1 : NaN;
+      case FAILURE_RATE:
+        return typeof metrics.success === 'boolean' ? (metrics.success ? 0 : 1) : NaN;
+      case LATENCY:
+        return finite(metrics.latency_ms) ? metrics.latency_ms : NaN;
+      default:
+        return finite(metrics.confidence_score) ? metrics.confidence_score : NaN;
     }
-    case 'failure_count':
-      return metrics?.success === false ? 1 : NaN;
-    case 'failure_rate':
-      return typeof metrics?.success === 'boolean' ? (metrics.success ? 0 : 1) : NaN;
-    case 'latency_p95':
-    case 'latency_avg':
-      return finite(metrics?.latency_ms) ? metrics.latency_ms : NaN;
-    case 'confidence_min':
-      return finite(metrics?.confidence_score) ? metrics.confidence_score : NaN;
-  }
+  };
 }
 
-/** The metric over the window, `undefined` when there are too few samples to say. */
-export function metricValue(
-  condition: ThresholdCondition,
-  window: BucketWindow,
-): number | undefined {
-  const samples = window.samples;
-  if (isTotal(condition.metric)) return window.aggregate;
-  if (samples === 0 || samples < (condition.minCount ?? 1)) return undefined;
-  switch (condition.metric) {
+/** The metric over a window, `undefined` when there are too few samples to say. */
+export type Reader = (window: BucketWindow) => number | undefined;
+
+export function reader(condition: ThresholdCondition): Reader {
+  const { metric } = condition;
+  if (isTotal(metric)) return (window) => window.aggregate;
+  const minCount = condition.minCount ?? 1;
+  const enough = (window: BucketWindow) => window.samples > 0 && window.samples >= minCount;
+  switch (metric) {
     case 'failure_rate':
     case 'latency_avg':
-      return window.aggregate / samples;
+      return (window) => (enough(window) ? window.aggregate / window.samples : undefined);
     case 'latency_p95':
-      return window.quantile(0.95);
+      return (window) => (enough(window) ? window.quantile(0.95) : undefined);
     default:
-      return window.aggregate;
+      return (window) => (enough(window) ? window.aggregate : undefined);
   }
 }

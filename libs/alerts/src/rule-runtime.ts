@@ -16,6 +16,8 @@ export const DEFAULT_ACCESS: OwnerAccess = { seesAllUsers: false, allowedAgents:
 export interface KeyState {
   readonly id: string;
   readonly group: string;
+  /** Creation number within the evaluator: orders wake-ups due at the same time. */
+  readonly serial: number;
   /** Next time (stream ms) the key must be looked at without an event; `Infinity`: none. */
   wakeAt: number;
   /** Dropped from its rule: queued wake-ups for it are ignored. */
@@ -29,6 +31,7 @@ export interface KeyState {
 /** One key in a snapshot; `state` is the condition's own. */
 export interface KeySnapshot {
   group: string;
+  serial: number;
   wakeAt: number | null;
   firingSince: number;
   firingSeq: number;
@@ -51,6 +54,8 @@ export interface EvalContext {
   schedule(runtime: RuleRuntime, key: KeyState): void;
   /** A new group was refused: the rule already tracks its maximum. */
   groupRefused(): void;
+  /** The serial of a new key. */
+  nextSerial(): number;
 }
 
 const NO_AGENTS: ReadonlySet<string> = new Set();
@@ -96,9 +101,21 @@ export abstract class RuleRuntime<K extends KeyState = KeyState> {
     };
   }
 
-  /** Visibility to the owner and the model scope; the index already checked type and agent. */
-  protected sees(event: StreamedEvent): boolean {
-    if (!isVisibleTo(event, this.viewer)) return false;
+  /**
+   * Whether the rule may use events like this one: its event-type and agent scope, and what its
+   * owner may see (CONTRACT §4, by user and agent). The evaluator asks once per (type, agent,
+   * user) and caches the answer; `observe` then only checks the rest.
+   */
+  admits(event: StreamedEvent): boolean {
+    return (
+      (this.eventTypes === null || this.eventTypes.has(event.event_type)) &&
+      (this.agents === null || this.agents.has(event.source_agent.id)) &&
+      isVisibleTo(event, this.viewer)
+    );
+  }
+
+  /** The model scope. */
+  protected inModelScope(event: StreamedEvent): boolean {
     if (this.models === null) return true;
     const model = event.performance_metrics?.model;
     return model !== undefined && this.models.has(model);
@@ -113,14 +130,15 @@ export abstract class RuleRuntime<K extends KeyState = KeyState> {
   }
 
   /** The key of a group, created when absent unless the rule is at its maximum. */
-  protected keyFor(group: string, ctx: EvalContext): K | undefined {
+  protected keyFor(group: string, ctx: EvalContext, cached: K | undefined): K | undefined {
+    if (cached !== undefined) return cached;
     const existing = this.groups.get(group);
     if (existing) return existing;
     if (this.groups.size >= this.maxGroups) {
       ctx.groupRefused();
       return undefined;
     }
-    const key = this.createKey(group, this.keyId(group));
+    const key = this.createKey(group, this.keyId(group), ctx.nextSerial());
     this.groups.set(group, key);
     return key;
   }
@@ -145,6 +163,7 @@ export abstract class RuleRuntime<K extends KeyState = KeyState> {
   snapshotKeys(): KeySnapshot[] {
     return [...this.groups.values()].map((key) => ({
       group: key.group,
+      serial: key.serial,
       wakeAt: key.wakeAt === Infinity ? null : key.wakeAt,
       firingSince: key.firingSince,
       firingSeq: key.firingSeq,
@@ -154,7 +173,7 @@ export abstract class RuleRuntime<K extends KeyState = KeyState> {
 
   restoreKeys(entries: readonly KeySnapshot[]): void {
     for (const entry of entries) {
-      const key = this.createKey(entry.group, this.keyId(entry.group));
+      const key = this.createKey(entry.group, this.keyId(entry.group), entry.serial);
       key.wakeAt = entry.wakeAt ?? Infinity;
       key.firingSince = entry.firingSince;
       key.firingSeq = entry.firingSeq;
@@ -163,9 +182,15 @@ export abstract class RuleRuntime<K extends KeyState = KeyState> {
     }
   }
 
-  abstract observe(event: StreamedEvent, t: number, ctx: EvalContext): void;
+  /**
+   * Applies an event the rule {@link admits}. `cached` is this event's group key when the caller
+   * remembers it (never a removed key); returns the group's key, if it has one, for next time.
+   */
+  abstract observe(event: StreamedEvent, t: number, ctx: EvalContext, cached?: K): K | undefined;
+  /** Events without `performance_metrics` cannot matter to the rule. */
+  abstract readonly needsMetrics: boolean;
   abstract wake(key: K, t: number, ctx: EvalContext): void;
-  protected abstract createKey(group: string, id: string): K;
+  protected abstract createKey(group: string, id: string, serial: number): K;
   protected abstract snapshotKey(key: K): unknown;
   protected abstract restoreKey(key: K, state: unknown): void;
 }

@@ -1,5 +1,5 @@
 import type { StreamedEvent } from '@auren/contracts';
-import { isTotal, metricValue, sampleOf, windowMode } from './metrics';
+import { isTotal, reader, sampler, windowMode, type Reader, type Sampler } from './metrics';
 import type { AlertRule, ComparisonOp, ThresholdCondition } from './rule';
 import { RuleRuntime, type EvalContext, type KeyState, type OwnerAccess } from './rule-runtime';
 import { MAX_EVENT_IDS } from './transition';
@@ -27,9 +27,11 @@ interface ThresholdKey extends KeyState {
   /** Start of the pending or resolving phase. */
   since: number;
   firstSeen: number;
-  /** The last {@link MAX_EVENT_IDS} contributing events, a ring. */
+  /**
+   * Ids of the last {@link MAX_EVENT_IDS} contributing events, a ring. Samples enter and leave
+   * the window in time order, so the window holds the last `samples` of them.
+   */
   ids: string[];
-  times: number[];
   next: number;
 }
 
@@ -37,7 +39,8 @@ interface ThresholdKeySnapshot {
   phase: Phase;
   since: number;
   firstSeen: number;
-  events: [string, number][];
+  /** Oldest first. */
+  ids: string[];
   window: WindowSnapshot;
 }
 
@@ -55,9 +58,17 @@ function holds(op: ComparisonOp, value: number, limit: number): boolean {
 }
 
 export class ThresholdRuntime extends RuleRuntime<ThresholdKey> {
+  readonly needsMetrics: boolean;
   private readonly condition: ThresholdCondition;
+  private readonly sample: Sampler;
+  private readonly read: Reader;
   /** Sums and counts compared with `<`: no verdict until the key has been seen for a window. */
   private readonly warmUp: boolean;
+  /**
+   * Samples leaving the window can only move the value away from a breach: sums and counts
+   * under `>`/`>=` (they only fall), the lowest confidence under `<`/`<=` (it only rises).
+   */
+  private readonly expiryCannotBreach: boolean;
 
   constructor(rule: AlertRule, access: OwnerAccess, fingerprint: string, maxGroups: number) {
     const condition = rule.condition as ThresholdCondition;
@@ -69,20 +80,32 @@ export class ThresholdRuntime extends RuleRuntime<ThresholdKey> {
       condition.eventType === undefined ? undefined : [condition.eventType],
     );
     this.condition = condition;
-    this.warmUp = isTotal(condition.metric) && (condition.op === '<' || condition.op === '<=');
+    this.sample = sampler(condition);
+    this.read = reader(condition);
+    this.needsMetrics = condition.metric !== 'event_count';
+    const below = condition.op === '<' || condition.op === '<=';
+    this.warmUp = isTotal(condition.metric) && below;
+    this.expiryCannotBreach = isTotal(condition.metric)
+      ? !below
+      : condition.metric === 'confidence_min' && below;
   }
 
-  observe(event: StreamedEvent, t: number, ctx: EvalContext): void {
-    const sample = sampleOf(this.condition, event);
-    if (Number.isNaN(sample) || !this.sees(event)) return;
-    const key = this.keyFor(this.groupOf(event), ctx);
-    if (!key) return;
+  observe(
+    event: StreamedEvent,
+    t: number,
+    ctx: EvalContext,
+    cached?: ThresholdKey,
+  ): ThresholdKey | undefined {
+    const sample = this.sample(event);
+    if (Number.isNaN(sample) || !this.inModelScope(event)) return cached;
+    const key = this.keyFor(this.groupOf(event), ctx, cached);
+    if (!key) return undefined;
     if (key.firstSeen < 0) key.firstSeen = t;
     key.window.add(t, sample);
     key.ids[key.next] = event.event_id;
-    key.times[key.next] = t;
     key.next = (key.next + 1) % MAX_EVENT_IDS;
     this.step(key, t, ctx);
+    return key.removed ? undefined : key;
   }
 
   wake(key: ThresholdKey, t: number, ctx: EvalContext): void {
@@ -92,7 +115,7 @@ export class ThresholdRuntime extends RuleRuntime<ThresholdKey> {
   private step(key: ThresholdKey, t: number, ctx: EvalContext): void {
     const { condition, rule } = this;
     key.window.advance(t);
-    const value = metricValue(condition, key.window);
+    const value = this.read(key.window);
     const warm = !this.warmUp || t >= key.firstSeen + condition.window;
     const breach = warm && value !== undefined && holds(condition.op, value, condition.value);
     switch (key.phase) {
@@ -137,11 +160,19 @@ export class ThresholdRuntime extends RuleRuntime<ThresholdKey> {
       this.forget(key);
       return;
     }
-    let wakeAt = key.window.nextExpiry();
-    if (key.phase === PENDING) wakeAt = Math.min(wakeAt, key.since + rule.for);
-    if (key.phase === RESOLVING) wakeAt = Math.min(wakeAt, key.since + rule.resolveAfter);
-    if (!warm) wakeAt = Math.min(wakeAt, key.firstSeen + condition.window);
-    if (wakeAt !== key.wakeAt) {
+    let wakeAt: number;
+    if (key.phase === INACTIVE && this.expiryCannotBreach) {
+      // Samples leaving cannot start a breach: wake only to forget the key once it is empty.
+      wakeAt = key.window.emptyAt();
+    } else {
+      wakeAt = key.window.nextExpiry();
+      if (key.phase === PENDING) wakeAt = Math.min(wakeAt, key.since + rule.for);
+      if (key.phase === RESOLVING) wakeAt = Math.min(wakeAt, key.since + rule.resolveAfter);
+      if (!warm) wakeAt = Math.min(wakeAt, key.firstSeen + condition.window);
+    }
+    // A queued earlier wake-up is kept (waking early changes nothing, it re-plans): one heap entry
+    // per key at a time, instead of one per event.
+    if (wakeAt < key.wakeAt || key.wakeAt <= t) {
       key.wakeAt = wakeAt;
       ctx.schedule(this, key);
     }
@@ -150,24 +181,25 @@ export class ThresholdRuntime extends RuleRuntime<ThresholdKey> {
   private fire(key: ThresholdKey, t: number, value: number | undefined, ctx: EvalContext): void {
     key.phase = FIRING;
     const window = { from: key.window.from, to: t };
-    const ids = this.idsSince(key, window.from);
+    const ids = this.lastIds(key, Math.min(MAX_EVENT_IDS, key.window.samples));
     ctx.emit(this, key, 'firing', 'condition', t, value ?? null, this.condition.value, window, ids);
   }
 
-  /** Ids of the remembered events at or after `from`, oldest first. */
-  private idsSince(key: ThresholdKey, from: number): string[] {
+  /** The last `count` remembered ids, oldest first. */
+  private lastIds(key: ThresholdKey, count: number): string[] {
     const ids: string[] = [];
-    for (let i = 0; i < MAX_EVENT_IDS; i++) {
-      const slot = (key.next + i) % MAX_EVENT_IDS;
-      if (key.ids[slot] !== undefined && key.times[slot] >= from) ids.push(key.ids[slot]);
+    for (let i = MAX_EVENT_IDS - count; i < MAX_EVENT_IDS; i++) {
+      const id = key.ids[(key.next + i) % MAX_EVENT_IDS];
+      if (id !== undefined) ids.push(id);
     }
     return ids;
   }
 
-  protected createKey(group: string, id: string): ThresholdKey {
+  protected createKey(group: string, id: string, serial: number): ThresholdKey {
     return {
       id,
       group,
+      serial,
       wakeAt: Infinity,
       removed: false,
       firingSince: -1,
@@ -177,19 +209,14 @@ export class ThresholdRuntime extends RuleRuntime<ThresholdKey> {
       since: 0,
       firstSeen: -1,
       ids: new Array<string>(MAX_EVENT_IDS),
-      times: new Array<number>(MAX_EVENT_IDS).fill(0),
       next: 0,
     };
   }
 
   protected snapshotKey(key: ThresholdKey): ThresholdKeySnapshot {
-    const events: [string, number][] = [];
-    for (let i = 0; i < MAX_EVENT_IDS; i++) {
-      const slot = (key.next + i) % MAX_EVENT_IDS;
-      if (key.ids[slot] !== undefined) events.push([key.ids[slot], key.times[slot]]);
-    }
+    const ids = this.lastIds(key, Math.min(MAX_EVENT_IDS, key.window.samples));
     const { phase, since, firstSeen } = key;
-    return { phase, since, firstSeen, events, window: key.window.snapshot() };
+    return { phase, since, firstSeen, ids, window: key.window.snapshot() };
   }
 
   protected restoreKey(key: ThresholdKey, json: unknown): void {
@@ -202,10 +229,9 @@ export class ThresholdRuntime extends RuleRuntime<ThresholdKey> {
       windowMode(this.condition.metric),
       saved.window,
     );
-    saved.events.forEach(([id, time], i) => {
+    saved.ids.forEach((id, i) => {
       key.ids[i] = id;
-      key.times[i] = time;
     });
-    key.next = saved.events.length % MAX_EVENT_IDS;
+    key.next = saved.ids.length % MAX_EVENT_IDS;
   }
 }

@@ -1,5 +1,6 @@
 import { seededRandom } from './test-events';
-import { binOf, binValue, bucketWidth, BucketWindow, HISTOGRAM_BINS } from './window';
+import { binOf, binValue, HISTOGRAM_BINS } from './histogram';
+import { bucketWidth, BucketWindow, type WindowSnapshot } from './window';
 
 describe(BucketWindow.name, () => {
   it('uses 1 s buckets up to 2 minutes, then about 120 buckets per window', () => {
@@ -81,7 +82,7 @@ describe(BucketWindow.name, () => {
     const copy = BucketWindow.restore(
       10_000,
       'histogram',
-      JSON.parse(JSON.stringify(sut.snapshot())),
+      JSON.parse(JSON.stringify(sut.snapshot())) as WindowSnapshot,
     );
     expect(copy.snapshot()).toEqual(sut.snapshot());
     for (const window of [sut, copy]) window.advance(25_000);

@@ -1,4 +1,5 @@
 import { SECOND_MS } from './duration';
+import { binOf, binValue, HISTOGRAM_BINS, BucketBins } from './histogram';
 
 /**
  * A sliding window as a ring of time buckets, each an aggregate (no raw events kept).
@@ -18,22 +19,6 @@ export function bucketWidth(windowMs: number): number {
   return Math.max(SECOND_MS, Math.ceil(windowMs / MAX_BUCKETS / SECOND_MS) * SECOND_MS);
 }
 
-// Log histogram: bin 0 holds [0, 1) ms, bin k ≥ 1 holds [1.1^(k−1), 1.1^k) ms; values at or above
-// 1.1^169 (≈ 10^7 ms, 2.8 h) share the last bin. Reading a bin back gives its geometric middle,
-// within ±4.9 % of any value in it.
-const GROWTH = 1.1;
-const LN_GROWTH = Math.log(GROWTH);
-export const HISTOGRAM_BINS = 171;
-
-export function binOf(value: number): number {
-  if (!(value >= 1)) return 0;
-  return Math.min(HISTOGRAM_BINS - 1, 1 + Math.floor(Math.log(value) / LN_GROWTH));
-}
-
-export function binValue(bin: number): number {
-  return bin === 0 ? 0.5 : GROWTH ** (bin - 1) * Math.sqrt(GROWTH);
-}
-
 /** The JSON form of a window: non-empty buckets only. */
 export interface WindowSnapshot {
   head: number;
@@ -46,9 +31,9 @@ export interface WindowSnapshot {
 export class BucketWindow {
   readonly bucketMs: number;
   readonly size: number;
-  private readonly a: Float64Array;
-  private readonly c: Float64Array;
-  private readonly bins: (Map<number, number> | undefined)[] | undefined;
+  /** Per bucket slot s: cells[2s] = a (sum or lowest value), cells[2s+1] = c (samples). */
+  private readonly cells: Float64Array;
+  private readonly bins: (BucketBins | undefined)[] | undefined;
   private readonly histogram: Uint32Array | undefined;
   /** Absolute index of the newest bucket; -1 before the first sample. */
   private head = -1;
@@ -57,6 +42,8 @@ export class BucketWindow {
   private topBin = -1;
   /** Absolute index of the oldest non-empty bucket; meaningless when empty. */
   private oldest = 0;
+  /** Absolute index of the newest non-empty bucket (the last sample's); meaningless when empty. */
+  private newest = 0;
 
   constructor(
     windowMs: number,
@@ -64,10 +51,9 @@ export class BucketWindow {
   ) {
     this.bucketMs = bucketWidth(windowMs);
     this.size = Math.ceil(windowMs / this.bucketMs);
-    this.a = new Float64Array(this.size);
-    this.c = new Float64Array(this.size);
+    this.cells = new Float64Array(2 * this.size);
     if (mode === 'histogram') {
-      this.bins = new Array<Map<number, number> | undefined>(this.size).fill(undefined);
+      this.bins = new Array<BucketBins | undefined>(this.size).fill(undefined);
       this.histogram = new Uint32Array(HISTOGRAM_BINS);
     }
   }
@@ -93,17 +79,33 @@ export class BucketWindow {
     const previous = this.head;
     this.head = index;
     if (this.totalC === 0 || previous < 0) return false;
+    // Buckets previous+1 … index reuse the slots of the buckets that leave.
     const end = Math.min(index, previous + this.size);
     let dropped = false;
+    let lowestLeft = false;
     for (let j = previous + 1; j <= end; j++) {
       const slot = j % this.size;
-      if (this.c[slot] !== 0) {
-        this.clearSlot(slot);
-        dropped = true;
-      }
+      const c = this.cells[2 * slot + 1];
+      if (c === 0) continue;
+      dropped = true;
+      this.totalC -= c;
+      if (this.mode === 'min' && this.cells[2 * slot] === this.totalA) lowestLeft = true;
+      this.clearSlot(slot);
     }
-    if (dropped) this.recount();
-    return dropped;
+    if (!dropped) return false;
+    if (this.totalC === 0) {
+      this.totalA = 0;
+      return true;
+    }
+    // Sums are added again from the buckets rather than subtracted: no drift, and a value is
+    // always the sum of what is in the window.
+    if (this.mode === 'sum') this.resum();
+    else if (lowestLeft) this.rescanMin();
+    if (this.histogram) {
+      while (this.topBin >= 0 && this.histogram[this.topBin] === 0) this.topBin--;
+    }
+    this.findOldest();
+    return true;
   }
 
   /** Adds one sample at time `t` (after `advance(t)`): `value` and a count of `count`. */
@@ -113,21 +115,23 @@ export class BucketWindow {
     // A sample older than the window's start (never, with a monotonic clock) joins the oldest bucket.
     const slot = Math.max(index, this.head - this.size + 1) % this.size;
     if (this.mode === 'min') {
-      if (this.c[slot] === 0 || value < this.a[slot]) this.a[slot] = value;
+      if (this.cells[2 * slot + 1] === 0 || value < this.cells[2 * slot])
+        this.cells[2 * slot] = value;
       if (this.totalC === 0 || value < this.totalA) this.totalA = value;
     } else if (this.mode === 'sum') {
-      this.a[slot] += value;
+      this.cells[2 * slot] += value;
       this.totalA += value;
     } else {
       const bin = binOf(value);
-      const bins = this.bins as (Map<number, number> | undefined)[];
-      const map = bins[slot] ?? (bins[slot] = new Map<number, number>());
-      map.set(bin, (map.get(bin) ?? 0) + count);
+      const bins = this.bins as (BucketBins | undefined)[];
+      (bins[slot] ?? (bins[slot] = new BucketBins())).add(bin, count);
       (this.histogram as Uint32Array)[bin] += count;
       if (bin > this.topBin) this.topBin = bin;
     }
-    if (this.totalC === 0) this.oldest = Math.max(index, this.head - this.size + 1);
-    this.c[slot] += count;
+    const bucket = Math.max(index, this.head - this.size + 1);
+    if (this.totalC === 0) this.oldest = bucket;
+    this.newest = bucket;
+    this.cells[2 * slot + 1] += count;
     this.totalC += count;
   }
 
@@ -152,9 +156,15 @@ export class BucketWindow {
     return this.totalC === 0 ? Infinity : (this.oldest + this.size) * this.bucketMs;
   }
 
+  /** The oldest non-empty bucket, searched forward from the previous one (amortised O(1)). */
+  /** When the last sample leaves the window (ms), or `Infinity` when empty. */
+  emptyAt(): number {
+    return this.totalC === 0 ? Infinity : (this.newest + this.size) * this.bucketMs;
+  }
+
   private findOldest(): void {
-    for (let j = Math.max(0, this.head - this.size + 1); j <= this.head; j++) {
-      if (this.c[j % this.size] !== 0) {
+    for (let j = Math.max(this.oldest, this.head - this.size + 1); j <= this.head; j++) {
+      if (this.cells[2 * (j % this.size) + 1] !== 0) {
         this.oldest = j;
         return;
       }
@@ -162,41 +172,33 @@ export class BucketWindow {
   }
 
   private clearSlot(slot: number): void {
-    this.a[slot] = 0;
-    this.c[slot] = 0;
-    const map = this.bins?.[slot];
-    if (map) {
-      const histogram = this.histogram as Uint32Array;
-      for (const [bin, count] of map) histogram[bin] -= count;
-      map.clear();
-    }
+    this.cells[2 * slot] = 0;
+    this.cells[2 * slot + 1] = 0;
+    this.bins?.[slot]?.subtractFrom(this.histogram as Uint32Array);
   }
 
-  /** Totals again from the buckets: sums do not drift by repeated subtraction. */
-  private recount(): void {
-    let totalA = this.mode === 'min' ? Infinity : 0;
-    let totalC = 0;
+  private resum(): void {
+    let sum = 0;
+    for (let slot = 0; slot < this.size; slot++) sum += this.cells[2 * slot];
+    this.totalA = sum;
+  }
+
+  private rescanMin(): void {
+    let lowest = Infinity;
     for (let slot = 0; slot < this.size; slot++) {
-      const c = this.c[slot];
-      if (c === 0) continue;
-      totalC += c;
-      totalA = this.mode === 'min' ? Math.min(totalA, this.a[slot]) : totalA + this.a[slot];
+      if (this.cells[2 * slot + 1] !== 0 && this.cells[2 * slot] < lowest)
+        lowest = this.cells[2 * slot];
     }
-    this.totalC = totalC;
-    this.totalA = totalC === 0 ? 0 : totalA;
-    if (this.histogram) {
-      while (this.topBin >= 0 && this.histogram[this.topBin] === 0) this.topBin--;
-    }
-    this.findOldest();
+    this.totalA = lowest;
   }
 
   snapshot(): WindowSnapshot {
     const buckets: number[][] = [];
     for (let j = Math.max(0, this.head - this.size + 1); j <= this.head; j++) {
       const slot = j % this.size;
-      if (this.c[slot] === 0) continue;
-      const entry = [j, this.a[slot], this.c[slot]];
-      for (const [bin, count] of this.bins?.[slot] ?? []) entry.push(bin, count);
+      if (this.cells[2 * slot + 1] === 0) continue;
+      const entry = [j, this.cells[2 * slot], this.cells[2 * slot + 1]];
+      entry.push(...(this.bins?.[slot]?.pairs() ?? []));
       buckets.push(entry);
     }
     return { head: this.head, totalA: this.totalA, totalC: this.totalC, buckets };
@@ -207,21 +209,22 @@ export class BucketWindow {
     window.head = json.head;
     for (const [index, a, c, ...bins] of json.buckets) {
       const slot = index % window.size;
-      window.a[slot] = a;
-      window.c[slot] = c;
+      window.cells[2 * slot] = a;
+      window.cells[2 * slot + 1] = c;
       if (window.bins && window.histogram) {
-        const map = new Map<number, number>();
+        const bucket = new BucketBins();
         for (let i = 0; i + 1 < bins.length; i += 2) {
-          map.set(bins[i], bins[i + 1]);
+          bucket.add(bins[i], bins[i + 1]);
           window.histogram[bins[i]] += bins[i + 1];
           window.topBin = Math.max(window.topBin, bins[i]);
         }
-        window.bins[slot] = map;
+        window.bins[slot] = bucket;
       }
     }
     window.totalA = json.totalA;
     window.totalC = json.totalC;
-    window.findOldest();
+    window.oldest = json.buckets.length > 0 ? json.buckets[0][0] : 0;
+    window.newest = json.buckets.length > 0 ? json.buckets[json.buckets.length - 1][0] : 0;
     return window;
   }
 }
