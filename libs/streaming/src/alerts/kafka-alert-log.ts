@@ -218,6 +218,11 @@ export class KafkaAlertReader implements AlertLogReader {
       await consumer.disconnect().catch(() => undefined);
       throw error;
     }
+    if (this.closed) {
+      // Closed while this consumer was being set up: it must not outlive the reader.
+      await consumer.disconnect().catch(() => undefined);
+      return;
+    }
     seekAll();
     this.consumer = consumer;
   }
