@@ -150,13 +150,12 @@ export class KafkaAlertReader implements AlertLogReader {
     if (!this.consumer && !this.closed) await this.openConsumer();
     if (this.buffered.length === 0 && !this.failure && !this.closed) {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, blockMs);
-        const self = this;
-        function done(): void {
+        const done = (): void => {
           clearTimeout(timer);
-          self.wake = undefined;
+          this.wake = undefined;
           resolve();
-        }
+        };
+        const timer = setTimeout(done, blockMs);
         this.wake = done;
       });
     }
@@ -218,6 +217,11 @@ export class KafkaAlertReader implements AlertLogReader {
     } catch (error) {
       await consumer.disconnect().catch(() => undefined);
       throw error;
+    }
+    if (this.closed) {
+      // Closed while this consumer was being set up: it must not outlive the reader.
+      await consumer.disconnect().catch(() => undefined);
+      return;
     }
     seekAll();
     this.consumer = consumer;

@@ -44,7 +44,7 @@ export class MemoryAlertLog implements AlertLog, AlertLogPublisher {
       for (const wake of [...this.waiters]) wake();
       return Promise.resolve('published');
     } catch (error) {
-      return Promise.reject(error as Error);
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
   }
 
