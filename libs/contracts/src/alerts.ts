@@ -39,6 +39,11 @@ export interface AlertTransition {
   acknowledged?: boolean;
   /** Why, when not the rule's condition: e.g. `rule_removed`. */
   reason?: string;
+  /**
+   * Set on an update of an alert already delivered (acknowledged, silenced): the `alert_id` of
+   * the transition it changes. Delivered as `alert_updated`, never as a second `alert_fired`.
+   */
+  updates?: string;
 }
 
 export interface AlertFiredMessage {
@@ -49,7 +54,12 @@ export interface AlertResolvedMessage {
   type: 'alert_resolved';
   alert: AlertTransition;
 }
-export type AlertMessage = AlertFiredMessage | AlertResolvedMessage;
+/** An alert already delivered changed (acknowledged, silenced); `alert.updates` names it. */
+export interface AlertUpdatedMessage {
+  type: 'alert_updated';
+  alert: AlertTransition;
+}
+export type AlertMessage = AlertFiredMessage | AlertResolvedMessage | AlertUpdatedMessage;
 
 /** The largest `alert_id`: the counter is an unsigned 64-bit integer. */
 export const ALERT_ID_MAX = 18446744073709551615n;
@@ -124,6 +134,8 @@ export function parseAlertTransition(value: unknown): AlertParseResult {
     return fail('acknowledged must be a boolean when present');
   if (v.reason !== undefined && !text(v.reason))
     return fail('reason must be a string when present');
+  if (v.updates !== undefined && alertIdValue(v.updates) === null)
+    return fail('updates must be an alert_id when present');
   const alert: AlertTransition = {
     alert_id: v.alert_id as string,
     rule_id: v.rule_id as string,
@@ -143,6 +155,7 @@ export function parseAlertTransition(value: unknown): AlertParseResult {
   };
   if (v.acknowledged !== undefined) alert.acknowledged = v.acknowledged;
   if (v.reason !== undefined) alert.reason = v.reason;
+  if (v.updates !== undefined) alert.updates = v.updates as string;
   return { ok: true, alert };
 }
 
@@ -151,8 +164,12 @@ export function isAlertTransition(value: unknown): value is AlertTransition {
   return parseAlertTransition(value).ok;
 }
 
-/** The Socket.IO message of a transition: `alert_fired` when firing, `alert_resolved` when resolved. */
+/**
+ * The Socket.IO message of a transition: `alert_fired` when firing, `alert_resolved` when
+ * resolved; `alert_updated` for an update of one already delivered.
+ */
 export function alertMessage(alert: AlertTransition): AlertMessage {
+  if (alert.updates !== undefined) return { type: 'alert_updated', alert };
   return alert.state === 'firing'
     ? { type: 'alert_fired', alert }
     : { type: 'alert_resolved', alert };

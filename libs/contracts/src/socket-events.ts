@@ -1,5 +1,5 @@
 import type { StreamedEvent } from './agent-event';
-import type { AlertFiredMessage, AlertResolvedMessage } from './alerts';
+import type { AlertFiredMessage, AlertResolvedMessage, AlertUpdatedMessage } from './alerts';
 import type { EventType } from './event-types';
 import type { Subscription } from './subscriptions';
 
@@ -200,6 +200,7 @@ export interface ServerToClientEvents {
   /** To connections subscribed to `alerts` that may see the alert (see shouldDeliverAlert). */
   alert_fired: (body: AlertFiredMessage) => void;
   alert_resolved: (body: AlertResolvedMessage) => void;
+  alert_updated: (body: AlertUpdatedMessage) => void;
 }
 
 type Ack<T> = (reply: T | ErrorMessage) => void;

@@ -29,7 +29,8 @@ export class AlertDeliveryService {
     const before = this.delivery.packetsCreated;
     const message = alertMessage(alert);
     if (message.type === 'alert_fired') server.to(rooms).emit('alert_fired', message);
-    else server.to(rooms).emit('alert_resolved', message);
+    else if (message.type === 'alert_resolved') server.to(rooms).emit('alert_resolved', message);
+    else server.to(rooms).emit('alert_updated', message);
     this.metrics.delivered.inc({ state: alert.state }, this.delivery.packetsCreated - before);
   }
 }

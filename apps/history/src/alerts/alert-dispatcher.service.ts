@@ -149,6 +149,8 @@ export class AlertDispatcher {
         return;
       }
       error = `answered ${status}`;
+      // A 4xx other than 408 and 429 will not get better by retrying: dead-lettered at once.
+      refused = status >= 400 && status < 500 && status !== 408 && status !== 429;
     } catch (failure) {
       refused = failure instanceof WebhookRefused;
       error = (failure as Error).message;
@@ -164,7 +166,7 @@ export class AlertDispatcher {
           maxMs: Math.max(alerts.webhookRetryBaseMs, alerts.webhookRetrySpanMs / 2),
           minSpanMs: alerts.webhookRetrySpanMs,
         });
-    const outcome = refused ? 'refused' : delay === null ? 'dead' : 'failed';
+    const outcome = refused && status === null ? 'refused' : delay === null ? 'dead' : 'failed';
     this.metrics.webhookAttempts.inc({ outcome });
     if (delay === null) {
       this.metrics.deadLetters.inc();
