@@ -163,6 +163,13 @@ export const envSchema = z.object({
   AUREN_HISTORY_BATCH: positiveInt(2000),
   AUREN_HISTORY_CLAIM_IDLE_MS: positiveInt(30_000),
   AUREN_HISTORY_MAX_LAG: positiveInt(100_000),
+  // Unset: allowed outside production only (see loadConfig).
+  AUREN_ALERT_WEBHOOK_ALLOW_PRIVATE: z
+    .enum(['true', 'false', '1', '0'], {
+      errorMap: () => ({ message: 'must be true or false' }),
+    })
+    .optional()
+    .transform((value) => (value === undefined ? undefined : value === 'true' || value === '1')),
   AUREN_LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
 });
 

@@ -125,6 +125,14 @@ export interface AurenConfig {
     /** Readiness fails while more events than this wait to be written. */
     maxLag: number;
   };
+  /** Alerts (docs/alerts.md). */
+  alerts: {
+    /**
+     * Webhooks may point at loopback and private addresses (127.0.0.0/8, 10/8, fc00::/7...).
+     * Link-local and cloud metadata addresses are refused whatever this says.
+     */
+    webhookAllowPrivate: boolean;
+  };
   logLevel: LogLevel;
   /** Who may read `/metrics`, and where it is served (docs/configuration.md, "Metrics"). */
   metrics: {
@@ -354,6 +362,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AurenConfig {
       batchSize: e.AUREN_HISTORY_BATCH,
       claimIdleMs: e.AUREN_HISTORY_CLAIM_IDLE_MS,
       maxLag: e.AUREN_HISTORY_MAX_LAG,
+    },
+    alerts: {
+      webhookAllowPrivate: e.AUREN_ALERT_WEBHOOK_ALLOW_PRIVATE ?? !production,
     },
     logLevel: e.AUREN_LOG_LEVEL,
     metrics: {
