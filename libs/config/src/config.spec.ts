@@ -304,9 +304,9 @@ describe('loadConfig: alerts', () => {
     expect(
       loadConfig({ ...PROD, AUREN_ALERT_WEBHOOK_ALLOW_PRIVATE: 'true' }).alerts.webhookAllowPrivate,
     ).toBe(true);
-    expect(
-      loadConfig({ AUREN_ALERT_WEBHOOK_ALLOW_PRIVATE: '0' }).alerts.webhookAllowPrivate,
-    ).toBe(false);
+    expect(loadConfig({ AUREN_ALERT_WEBHOOK_ALLOW_PRIVATE: '0' }).alerts.webhookAllowPrivate).toBe(
+      false,
+    );
   });
 
   it('refuses a value that is not a boolean, naming the variable', () => {
