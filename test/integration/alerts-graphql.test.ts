@@ -863,6 +863,15 @@ describe('credentials', () => {
     expect((await storedRule('alice-slow'))?.owner).toBe('alice');
   });
 
+  it('runs no mutation sent with GET', async () => {
+    const query = encodeURIComponent('mutation { deleteAlertRule(id: "alice-slow") }');
+    const response = await fetch(`${api.url}/graphql?query=${query}`, {
+      headers: { authorization: `Bearer ${alice}` },
+    });
+    expect(response.status).toBe(405);
+    expect((await storedRule('alice-slow'))?.owner).toBe('alice');
+  });
+
   it('refuses test tokens and missing credentials in production mode', async () => {
     const prod = await startHistoryApi(await historyConfig({ NODE_ENV: 'production' }), db);
     try {
