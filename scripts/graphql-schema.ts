@@ -6,14 +6,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { NestFactory } from '@nestjs/core';
 import { GraphQLSchemaBuilderModule, GraphQLSchemaFactory } from '@nestjs/graphql';
-import { HistoryResolver } from '../apps/history/src/graphql/history.resolver';
+import { GRAPHQL_RESOLVERS } from '../apps/history/src/graphql/resolvers';
 import { printHistorySchema, schemaFile } from '../apps/history/src/graphql/schema-file';
 
 async function main(): Promise<void> {
   const app = await NestFactory.createApplicationContext(GraphQLSchemaBuilderModule, {
     logger: false,
   });
-  const schema = await app.get(GraphQLSchemaFactory).create([HistoryResolver]);
+  const schema = await app.get(GraphQLSchemaFactory).create(GRAPHQL_RESOLVERS);
   await app.close();
   const text = printHistorySchema(schema);
   // npm runs scripts from the repository root.

@@ -1,5 +1,5 @@
 // Rules: model, validation, files.
-export { formatDuration, parseDuration } from './duration';
+export { DAY_MS, formatDuration, MINUTE_MS, parseDuration } from './duration';
 export {
   checkRule,
   RuleValidationError,

@@ -296,3 +296,22 @@ describe('loadConfig: metrics', () => {
     expect(error.message).not.toContain('short-secret');
   });
 });
+
+describe('loadConfig: alerts', () => {
+  it('allows private webhook addresses in development only, unless AUREN_ALERT_WEBHOOK_ALLOW_PRIVATE says otherwise', () => {
+    expect(loadConfig({}).alerts.webhookAllowPrivate).toBe(true);
+    expect(loadConfig({ ...PROD }).alerts.webhookAllowPrivate).toBe(false);
+    expect(
+      loadConfig({ ...PROD, AUREN_ALERT_WEBHOOK_ALLOW_PRIVATE: 'true' }).alerts.webhookAllowPrivate,
+    ).toBe(true);
+    expect(loadConfig({ AUREN_ALERT_WEBHOOK_ALLOW_PRIVATE: '0' }).alerts.webhookAllowPrivate).toBe(
+      false,
+    );
+  });
+
+  it('refuses a value that is not a boolean, naming the variable', () => {
+    expect(configError({ AUREN_ALERT_WEBHOOK_ALLOW_PRIVATE: 'yes' }).problems).toEqual([
+      'AUREN_ALERT_WEBHOOK_ALLOW_PRIVATE: must be true or false',
+    ]);
+  });
+});

@@ -12,6 +12,7 @@ export type GraphqlErrorCode =
   | 'BAD_REQUEST'
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
+  | 'NOT_FOUND'
   | 'QUERY_TOO_DEEP'
   | 'QUERY_TOO_COMPLEX'
   | 'QUERY_TIMEOUT'
@@ -26,6 +27,7 @@ const KNOWN_CODES = new Set<string>([
   'BAD_REQUEST',
   'UNAUTHENTICATED',
   'FORBIDDEN',
+  'NOT_FOUND',
   'QUERY_TOO_DEEP',
   'QUERY_TOO_COMPLEX',
   'QUERY_TIMEOUT',

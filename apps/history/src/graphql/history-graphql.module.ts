@@ -5,13 +5,19 @@ import type { FastifyRequest } from 'fastify';
 import { CredentialVerifier } from '@auren/auth';
 import { AUREN_CONFIG, AurenConfig } from '@auren/config';
 import { DEFAULT_LIMITS, HistoryQueries } from '../queries';
+import { AlertStore } from '../alerts/alert-store';
 import { SQL_DATABASE } from '../store/store.module';
 import type { SqlDatabase } from '../store/sql-database';
+import { AlertRulesApi } from './alert-rules-api';
+import { AlertsApi } from './alerts-api';
 import { createErrorFormatter } from './graphql-errors';
-import { HistoryResolver } from './history.resolver';
 import { allowListProvider, loadPersistedQueries } from './persisted-queries';
 import { queryCostRule } from './query-cost.rule';
+import { GRAPHQL_RESOLVERS } from './resolvers';
 import { graphqlContext } from './viewer';
+
+/** The alert store of the API (the pool; the evaluator has its own on its held connection). */
+const API_ALERT_STORE = Symbol('API_ALERT_STORE');
 
 /** `POST /graphql` on the history app's Fastify (docs/graphql.md). */
 export const GRAPHQL_PATH = '/graphql';
@@ -70,7 +76,27 @@ export const GRAPHQL_PATH = '/graphql';
           statementTimeoutMs: config.graphql.statementTimeoutMs,
         }),
     },
-    HistoryResolver,
+    {
+      provide: API_ALERT_STORE,
+      inject: [SQL_DATABASE],
+      useFactory: (db: SqlDatabase) => new AlertStore(db),
+    },
+    {
+      provide: AlertRulesApi,
+      inject: [API_ALERT_STORE, AUREN_CONFIG],
+      useFactory: (store: AlertStore, config: AurenConfig) =>
+        new AlertRulesApi(store, { webhookAllowPrivate: config.alerts.webhookAllowPrivate }),
+    },
+    {
+      provide: AlertsApi,
+      inject: [API_ALERT_STORE, SQL_DATABASE, AlertRulesApi, AUREN_CONFIG],
+      useFactory: (store: AlertStore, db: SqlDatabase, rules: AlertRulesApi, config: AurenConfig) =>
+        new AlertsApi(store, db, rules, {
+          maxPageSize: config.graphql.maxPageSize,
+          webhookAllowPrivate: config.alerts.webhookAllowPrivate,
+        }),
+    },
+    ...GRAPHQL_RESOLVERS,
   ],
   exports: [HistoryQueries],
 })

@@ -61,7 +61,7 @@ function literal(ast: ValueNode, variables?: Record<string, unknown> | null): un
 /** Any JSON value: the stored event as it was streamed. */
 export const JsonScalar = new GraphQLScalarType({
   name: 'JSON',
-  description: 'Any JSON value (the event as it was streamed, CONTRACT §1).',
+  description: 'Any JSON value: an event as it was streamed (CONTRACT §1), an alert rule.',
   serialize: (value) => value,
   parseValue: (value) => value,
   parseLiteral: literal,
