@@ -378,7 +378,7 @@ describe('Alerts end to end: Redis, PostgreSQL, ingest, gateway, two evaluators'
     const db = new PgClient({ connectionString: databaseUrl });
     await db.connect();
     try {
-      const { rows } = await db.query(
+      const { rows } = await db.query<{ state: string }>(
         "SELECT state FROM auren_alert_transitions WHERE key = 'takeover:agent-k' ORDER BY alert_id",
       );
       expect(rows.map((r) => r.state)).toEqual(['firing', 'resolved']);

@@ -37,6 +37,8 @@ import { LeaderStreamTransport } from './leader-stream.transport';
 const MAX_PENDING = 1000;
 /** How often the evaluator's state is saved while events flow without transitions. */
 const CHECKPOINT_EVERY_MS = 1000;
+/** The evaluator's `tickLagMs` (its default): a tick moves its clock to now minus this. */
+const TICK_LAG_MS = 2000;
 
 interface LeaderState {
   lead: Lead;
@@ -50,6 +52,9 @@ interface LeaderState {
   position: string;
   dirty: boolean;
   lastSave: number;
+  /** Wall time the last event was evaluated, and its stream time. */
+  lastEventWall: number;
+  lastStreamMs: number;
   flushing: Promise<void> | null;
   timers: NodeJS.Timeout[];
 }
@@ -108,8 +113,12 @@ export class AlertEngine implements OnApplicationBootstrap, OnApplicationShutdow
     state.position = event.stream_id;
     state.dirty = true;
     const entered = Number.parseInt(event.stream_id, 10);
+    state.lastEventWall = Date.now();
     if (Number.isFinite(entered) && entered > 1e12) {
-      this.metrics.lagSeconds.set(Math.max(0, Date.now() - entered) / 1000);
+      state.lastStreamMs = entered;
+      this.metrics.lagSeconds.set(Math.max(0, state.lastEventWall - entered) / 1000);
+    } else {
+      state.lastStreamMs = state.lastEventWall;
     }
     if (transitions.length > 0) {
       state.pending.push(...transitions);
@@ -193,6 +202,8 @@ export class AlertEngine implements OnApplicationBootstrap, OnApplicationShutdow
       position: checkpoint?.position ?? '$',
       dirty: false,
       lastSave: Date.now(),
+      lastEventWall: 0,
+      lastStreamMs: 0,
       flushing: null,
       timers: [],
     };
@@ -260,7 +271,13 @@ export class AlertEngine implements OnApplicationBootstrap, OnApplicationShutdow
 
   private tick(state: LeaderState): void {
     if (this.state !== state) return;
-    const transitions = state.evaluator.tick(Date.now());
+    // While re-reading the stream after a takeover (events keep coming, and they are old), the
+    // clock must stay the stream's: a tick would move it to now and count old events late.
+    const now = Date.now();
+    const replaying =
+      now - state.lastEventWall < this.config.alerts.tickMs * 2 &&
+      state.lastStreamMs < now - TICK_LAG_MS - 1000;
+    const transitions = replaying ? [] : state.evaluator.tick(now);
     if (transitions.length > 0) state.pending.push(...transitions);
     if (
       transitions.length > 0 ||

@@ -327,7 +327,8 @@ export class AlertStore {
     );
     return rows.map((row) => {
       const transition = transitionOf(row);
-      const updates = row.updates === null ? null : String(row.updates);
+      const raw = row.updates as string | number | null;
+      const updates = raw === null ? null : String(raw);
       if (updates) transition.body = { ...transition.body, updates };
       return { ...transition, updates };
     });

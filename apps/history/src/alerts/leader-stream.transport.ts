@@ -34,9 +34,9 @@ export class LeaderStreamTransport extends Server implements CustomTransportStra
     await new Promise<void>((resolve, reject) => {
       try {
         const started = inner.listen(() => resolve()) as unknown;
-        if (started instanceof Promise) started.catch(reject);
+        if (started instanceof Promise) started.catch((error: unknown) => reject(asError(error)));
       } catch (error) {
-        reject(error as Error);
+        reject(asError(error));
       }
     });
   }
@@ -60,3 +60,6 @@ export class LeaderStreamTransport extends Server implements CustomTransportStra
     return this.inner as T;
   }
 }
+
+const asError = (error: unknown): Error =>
+  error instanceof Error ? error : new Error(String(error));

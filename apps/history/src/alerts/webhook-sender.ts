@@ -41,7 +41,7 @@ export function postWebhook(
   ) => {
     dnsLookup(hostname, { ...lookupOptions, all: true }, (error, addresses) => {
       if (error) return callback(error, []);
-      const list = addresses as LookupAddress[];
+      const list = addresses;
       const allowed = list.filter(
         (a) => !webhookAddressProblem(a.address, { allowPrivate: options.allowPrivate }),
       );
@@ -75,7 +75,7 @@ export function postWebhook(
           'user-agent': 'auren-alerts',
           ...headers,
         },
-        lookup: lookup as never,
+        lookup: lookup,
         timeout: options.timeoutMs,
       },
       (res) => {

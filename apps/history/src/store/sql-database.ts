@@ -250,13 +250,13 @@ export class PgliteDatabase implements SqlDatabase {
   }
 
   /** The engine has one connection, in this process: the session is that connection. */
-  async hold(): Promise<HeldSession> {
-    return {
+  hold(): Promise<HeldSession> {
+    return Promise.resolve({
       query: <R>(text: string, params?: unknown[]) => this.query<R>(text, params),
       transaction: <T>(work: (tx: SqlSession) => Promise<T>) => this.transaction(work),
       onLost: () => undefined,
-      release: async () => undefined,
-    };
+      release: () => Promise.resolve(),
+    });
   }
 
   async close(): Promise<void> {
