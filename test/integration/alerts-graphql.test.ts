@@ -869,6 +869,8 @@ describe('credentials', () => {
       headers: { authorization: `Bearer ${alice}` },
     });
     expect(response.status).toBe(405);
+    const body = (await response.json()) as GraphqlAnswer['body'];
+    expect(body.errors?.[0].extensions.code).toBe('BAD_REQUEST');
     expect((await storedRule('alice-slow'))?.owner).toBe('alice');
   });
 

@@ -1,6 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { Args, Context, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { AlertRulesApi } from './alert-rules-api';
+import { AlertSilencesApi } from './alert-silences-api';
 import { AlertsApi } from './alerts-api';
 import {
   Alert,
@@ -32,6 +33,7 @@ export class AlertsResolver {
   constructor(
     @Inject(AlertRulesApi) private readonly rules: AlertRulesApi,
     @Inject(AlertsApi) private readonly api: AlertsApi,
+    @Inject(AlertSilencesApi) private readonly silences: AlertSilencesApi,
   ) {}
 
   @Query(() => [AlertRule], { description: 'Your alert rules (everyone’s with `all`), by id.' })
@@ -68,7 +70,7 @@ export class AlertsResolver {
     @Context() context: GraphqlContext,
     @Args('activeOnly', { type: () => Boolean, defaultValue: true }) activeOnly: boolean,
   ) {
-    return this.api.silences(viewerOf(context), activeOnly);
+    return this.silences.silences(viewerOf(context), activeOnly);
   }
 
   @Query(() => [WebhookDeadLetter], {
@@ -116,7 +118,7 @@ export class AlertsResolver {
     @Args('until', { type: () => DateTimeScalar, nullable: true }) until?: Date,
     @Args('reason', OPTIONAL_TEXT) reason?: string,
   ) {
-    return this.api.silence(viewerOf(context), { ruleId, agentId, duration, until, reason });
+    return this.silences.silence(viewerOf(context), { ruleId, agentId, duration, until, reason });
   }
 
   @Mutation(() => Boolean, { description: 'false when there is no such silence of yours.' })
@@ -124,7 +126,7 @@ export class AlertsResolver {
     @Context() context: GraphqlContext,
     @Args('id', { type: () => String }) id: string,
   ) {
-    return this.api.deleteSilence(viewerOf(context), id);
+    return this.silences.deleteSilence(viewerOf(context), id);
   }
 
   @Mutation(() => Alert, {

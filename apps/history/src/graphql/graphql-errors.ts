@@ -128,9 +128,18 @@ function classify(error: ErrorLike): Classified | undefined {
   return undefined;
 }
 
-/** Mercurius wraps validation errors into one error whose `errors` are the real ones. */
+/**
+ * Mercurius wraps validation errors into one error whose `errors` are the real ones. A mutation
+ * sent with GET is the other way round: the wrapper (405) is what matters, its inner error is a
+ * bare `Error` that would read as a server fault.
+ */
 function flatten(errors: readonly ErrorLike[]): ErrorLike[] {
   return errors.flatMap((error) => {
+    if (
+      (error.code ?? (error.originalError as ErrorLike | undefined)?.code) ===
+      'MER_ERR_METHOD_NOT_ALLOWED'
+    )
+      return [error];
     const inner =
       (error.originalError as { errors?: unknown } | undefined)?.errors ??
       (error as { errors?: unknown }).errors;

@@ -9,6 +9,7 @@ import { AlertStore } from '../alerts/alert-store';
 import { SQL_DATABASE } from '../store/store.module';
 import type { SqlDatabase } from '../store/sql-database';
 import { AlertRulesApi } from './alert-rules-api';
+import { AlertSilencesApi } from './alert-silences-api';
 import { AlertsApi } from './alerts-api';
 import { createErrorFormatter } from './graphql-errors';
 import { allowListProvider, loadPersistedQueries } from './persisted-queries';
@@ -89,12 +90,17 @@ export const GRAPHQL_PATH = '/graphql';
     },
     {
       provide: AlertsApi,
-      inject: [API_ALERT_STORE, SQL_DATABASE, AlertRulesApi, AUREN_CONFIG],
-      useFactory: (store: AlertStore, db: SqlDatabase, rules: AlertRulesApi, config: AurenConfig) =>
-        new AlertsApi(store, db, rules, {
+      inject: [API_ALERT_STORE, SQL_DATABASE, AUREN_CONFIG],
+      useFactory: (store: AlertStore, db: SqlDatabase, config: AurenConfig) =>
+        new AlertsApi(store, db, {
           maxPageSize: config.graphql.maxPageSize,
           webhookAllowPrivate: config.alerts.webhookAllowPrivate,
         }),
+    },
+    {
+      provide: AlertSilencesApi,
+      inject: [API_ALERT_STORE, AlertRulesApi],
+      useFactory: (store: AlertStore, rules: AlertRulesApi) => new AlertSilencesApi(store, rules),
     },
     ...GRAPHQL_RESOLVERS,
   ],
