@@ -166,7 +166,8 @@ export class AlertEngine implements OnApplicationBootstrap, OnApplicationShutdow
     const rules = this.validRules(stored);
     const checkpoint = await store.checkpoint();
     const options = {
-      access: (owner: string) => this.accessOf(rules, owner),
+      // Asked when rules are set: the rules of that moment (state.rules once leading).
+      access: (owner: string) => this.accessOf(this.state?.rules ?? rules, owner),
       clock:
         this.config.stream.backend === 'kafka' ? ('received_at' as const) : ('stream_id' as const),
     };
@@ -258,15 +259,16 @@ export class AlertEngine implements OnApplicationBootstrap, OnApplicationShutdow
   ): OwnerAccess {
     // The owner's widest access over their rules (each saved with the saving credential's).
     let seesAllUsers = false;
-    let agents: Set<string> | null = new Set();
+    let agents: Set<string> | null = null;
+    let restricted = true;
     for (const { stored } of rules.values()) {
       if (stored.owner !== owner) continue;
       const access: RuleAccess = stored.access;
       seesAllUsers ||= access.seesAllUsers;
-      if (access.allowedAgents === null) agents = null;
-      else if (agents) for (const agent of access.allowedAgents) agents.add(agent);
+      if (access.allowedAgents === null) restricted = false;
+      else for (const agent of access.allowedAgents) (agents ??= new Set()).add(agent);
     }
-    return { seesAllUsers, allowedAgents: agents };
+    return { seesAllUsers, allowedAgents: restricted ? agents : null };
   }
 
   private tick(state: LeaderState): void {

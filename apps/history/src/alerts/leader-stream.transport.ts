@@ -14,17 +14,25 @@ export type StreamReaderFactory = (startFrom: string) => StreamReader;
  */
 export class LeaderStreamTransport extends Server implements CustomTransportStrategy {
   private inner: StreamReader | null = null;
+  private listening!: () => void;
+  /** Resolves once Nest has registered the handlers and called {@link listen}. */
+  private readonly registered = new Promise<void>((resolve) => (this.listening = resolve));
 
   constructor(private readonly create: StreamReaderFactory) {
     super();
   }
 
   listen(callback: () => void): void {
+    this.listening();
     callback();
   }
 
-  /** Starts reading after `position` (`$`: the live end). */
+  /**
+   * Starts reading after `position` (`$`: the live end), once the app's microservices have
+   * started (the handlers are registered then: leadership may come first).
+   */
   async open(position: string): Promise<void> {
+    await this.registered;
     await this.pause();
     const inner = this.create(position);
     for (const [pattern, handler] of this.getHandlers()) {
