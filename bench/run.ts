@@ -21,6 +21,7 @@ import { p6Kafka } from './scenarios/p6-kafka';
 import { p7Fairness } from './scenarios/p7-fairness';
 import { h1HistoryWriter } from './scenarios/h1-history-writer';
 import { h2HistoryQueries } from './scenarios/h2-history-queries';
+import { a1Alerts } from './scenarios/a1-alerts';
 
 /**
  * The scenarios, in the order a run measures them. Add new ones here (see docs/performance.md,
@@ -36,6 +37,7 @@ const SCENARIOS: Scenario[] = [
   p7Fairness,
   h1HistoryWriter,
   h2HistoryQueries,
+  a1Alerts,
 ];
 
 const USAGE = `Usage: npm run bench [-- options]
@@ -61,6 +63,9 @@ Scenarios:
 ${SCENARIOS.map((s) => `  ${s.id}  ${s.title}\n      ${s.description}`).join('\n')}
 
 AUREN_BENCH_DIST=<dir> runs the AUREN apps from that build instead of dist/ (use with --no-build).
+
+H1, H2 and A1 start a PostgreSQL server of their own (test/harness/postgres.ts); A1 also runs the
+history service from dist/ with 100 alert rules (AUREN_ALERT_RULES_FILE, written per run).
 
 Servers, clients and redis-server share this machine; compare the ratios, not raw figures
 across machines. See docs/performance.md.`;
