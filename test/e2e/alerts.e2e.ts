@@ -195,15 +195,29 @@ describe('Alerts end to end: Redis, PostgreSQL, ingest, gateway, two evaluators'
   afterAll(async () => {
     if (process.env.AUREN_DEBUG_ALERTS) {
       for (const url of historyUrls) {
-        const text = await fetch(`${url}/metrics`).then((r) => r.text()).catch(() => '');
-        console.log(text.split('\n').filter((l) => l.startsWith('auren_alert')).join('\n'));
+        const text = await fetch(`${url}/metrics`)
+          .then((r) => r.text())
+          .catch(() => '');
+        console.log(
+          text
+            .split('\n')
+            .filter((l) => l.startsWith('auren_alert'))
+            .join('\n'),
+        );
       }
       for (const e of evaluators) console.log(e.text.slice(-4000));
       console.log(gateway.text.slice(-3000));
       const db = new PgClient({ connectionString: databaseUrl });
       await db.connect();
-      console.log(JSON.stringify((await db.query('SELECT alert_id, key, state, published FROM auren_alert_transitions')).rows));
-      console.log(JSON.stringify((await db.query('SELECT id, owner, access FROM auren_alert_rules')).rows));
+      console.log(
+        JSON.stringify(
+          (await db.query('SELECT alert_id, key, state, published FROM auren_alert_transitions'))
+            .rows,
+        ),
+      );
+      console.log(
+        JSON.stringify((await db.query('SELECT id, owner, access FROM auren_alert_rules')).rows),
+      );
       await db.end();
     }
     for (const c of [alice, bob, admin]) c?.client.close();

@@ -142,6 +142,8 @@ export interface AurenConfig {
     webhookRetrySpanMs: number;
     /** How often absence rules and emptying windows are looked at. */
     tickMs: number;
+    /** How often the evaluator's state is saved while events flow (a successor re-reads the rest). */
+    checkpointMs: number;
   };
   logLevel: LogLevel;
   /** Who may read `/metrics`, and where it is served (docs/configuration.md, "Metrics"). */
@@ -382,6 +384,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AurenConfig {
       webhookRetryBaseMs: e.AUREN_ALERT_WEBHOOK_RETRY_BASE_MS,
       webhookRetrySpanMs: e.AUREN_ALERT_WEBHOOK_RETRY_SPAN_MS,
       tickMs: e.AUREN_ALERT_TICK_MS,
+      checkpointMs: e.AUREN_ALERT_CHECKPOINT_MS,
     },
     logLevel: e.AUREN_LOG_LEVEL,
     metrics: {

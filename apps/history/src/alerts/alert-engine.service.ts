@@ -29,14 +29,13 @@ import {
   type DecidedTransition,
   type RuleAccess,
   type StoredRule,
+  storedRuleForm,
   type WebhookSend,
 } from './alert-store';
 import { LeaderStreamTransport } from './leader-stream.transport';
 
 /** Transitions waiting to be stored beyond which the stream reader waits for the store. */
 const MAX_PENDING = 1000;
-/** How often the evaluator's state is saved while events flow without transitions. */
-const CHECKPOINT_EVERY_MS = 1000;
 /** The evaluator's `tickLagMs` (its default): a tick moves its clock to now minus this. */
 const TICK_LAG_MS = 2000;
 
@@ -152,7 +151,7 @@ export class AlertEngine implements OnApplicationBootstrap, OnApplicationShutdow
     }
     for (const rule of rules) {
       // Rules of a file are the operator's: they see every user's events.
-      await this.store.saveRule(rule.id, rule.owner, toJson(rule), 'file', null, {
+      await this.store.saveRule(rule.id, rule.owner, storedRuleForm(rule), 'file', null, {
         seesAllUsers: true,
         allowedAgents: null,
       });
@@ -222,7 +221,17 @@ export class AlertEngine implements OnApplicationBootstrap, OnApplicationShutdow
       const tick = this.config.alerts.tickMs;
       state.timers.push(setInterval(() => this.tick(state), tick));
       state.timers.push(setInterval(() => void this.refresh(state), 1000));
-      await this.transport.open(state.position === '$' ? '$' : state.position);
+      await this.transport.open(state.position, (position) => {
+        // Where reading starts: the first checkpoint (right away) names it, so a successor of a
+        // leader that dies before its next checkpoint re-reads from here, not from its own start.
+        if (state.position === '$') {
+          state.position = position;
+          state.dirty = true;
+          state.lastSave = 0;
+          this.flushSoon(state);
+        }
+        return Promise.resolve();
+      });
       const reason = await lead.lost;
       if (reason.message !== 'stopped')
         this.logger.warn(`alert evaluation stopped: ${reason.message}`);
@@ -283,7 +292,7 @@ export class AlertEngine implements OnApplicationBootstrap, OnApplicationShutdow
     if (transitions.length > 0) state.pending.push(...transitions);
     if (
       transitions.length > 0 ||
-      (state.dirty && Date.now() - state.lastSave >= CHECKPOINT_EVERY_MS)
+      (state.dirty && Date.now() - state.lastSave >= this.config.alerts.checkpointMs)
     ) {
       this.flushSoon(state);
     }
@@ -329,14 +338,22 @@ export class AlertEngine implements OnApplicationBootstrap, OnApplicationShutdow
     state.flushing = this.flushLoop(state).finally(() => (state.flushing = null));
   }
 
-  /** Stores what is pending until nothing is; a failure is retried (the leader's connection). */
+  /**
+   * Stores what is pending until nothing is; a failure is retried (the leader's connection).
+   * Transitions go first, each batch in a short transaction of its own (an alert waits for no
+   * checkpoint); the evaluator's state is saved when no transition is pending — so every
+   * transition decided before a checkpoint's position is stored before it — at most every
+   * AUREN_ALERT_CHECKPOINT_MS while events flow.
+   */
   private async flushLoop(state: LeaderState): Promise<void> {
     for (let failures = 0; this.state === state;) {
-      if (state.pending.length === 0 && !state.dirty) return;
+      const checkpointDue =
+        state.dirty && Date.now() - state.lastSave >= this.config.alerts.checkpointMs;
+      if (state.pending.length === 0 && !checkpointDue) return;
       try {
-        await this.flush(state);
+        if (state.pending.length > 0) await this.storeTransitions(state);
+        else await this.saveCheckpoint(state);
         failures = 0;
-        if (state.pending.length === 0) return;
       } catch (error) {
         failures += 1;
         this.metrics.storeFailures.inc();
@@ -347,17 +364,11 @@ export class AlertEngine implements OnApplicationBootstrap, OnApplicationShutdow
     }
   }
 
-  private async flush(state: LeaderState): Promise<void> {
+  private async storeTransitions(state: LeaderState): Promise<void> {
     const batch = state.pending.splice(0, state.pending.length);
-    const snapshot = state.evaluator.snapshot();
-    const position = state.position;
-    state.dirty = false;
     try {
       const decided = await Promise.all(batch.map((t) => this.decide(state, t)));
-      const stored = await state.lead.session.transaction((tx) =>
-        AlertStore.record(tx, decided, { position, snapshot }),
-      );
-      state.lastSave = Date.now();
+      const stored = await state.lead.session.transaction((tx) => AlertStore.record(tx, decided));
       for (const transition of stored) {
         const body = transition.body;
         this.metrics.transitions.inc({
@@ -368,9 +379,28 @@ export class AlertEngine implements OnApplicationBootstrap, OnApplicationShutdow
       if (stored.length > 0) this.dispatcher.kick();
     } catch (error) {
       state.pending.unshift(...batch);
+      throw error;
+    }
+  }
+
+  /** Saves the evaluator's state; called only with no transition pending. */
+  private async saveCheckpoint(state: LeaderState): Promise<void> {
+    const snapshot = state.evaluator.snapshot();
+    const position = state.position;
+    state.dirty = false;
+    state.lastSave = Date.now();
+    try {
+      await AlertStore.saveCheckpoint(state.lead.session, { position, snapshot });
+    } catch (error) {
       state.dirty = true;
       throw error;
     }
+  }
+
+  /** Stores every pending transition, then the state (a clean stop). */
+  private async flush(state: LeaderState): Promise<void> {
+    if (state.pending.length > 0) await this.storeTransitions(state);
+    if (state.dirty) await this.saveCheckpoint(state);
   }
 
   /** A transition as stored and published (CONTRACT §7 alert bodies), and its webhook. */
@@ -429,11 +459,6 @@ export class AlertEngine implements OnApplicationBootstrap, OnApplicationShutdow
       webhook: { url, format, secret, payload: webhookBody(transition, entry.rule, format) },
     };
   }
-}
-
-/** The rule as stored: plain JSON. */
-function toJson(rule: AlertRule): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(rule)) as Record<string, unknown>;
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { AlertRule } from '@auren/alerts';
 import type { SqlSession } from '../store/sql-database';
 
 /** A rule as stored: its validated definition (JSON) and who owns it. */
@@ -241,13 +242,13 @@ export class AlertStore {
 
   /**
    * Stores transitions (each once: a replayed one is skipped, see below), their webhook
-   * deliveries, and the checkpoint after them, in one transaction of `tx`. Returns the
-   * transitions stored by this call, with their alert ids.
+   * deliveries, and (when given) a checkpoint after them, in one transaction of `tx`. Returns
+   * the transitions stored by this call, with their alert ids.
    */
   static async record(
     tx: SqlSession,
     transitions: Array<{ decided: DecidedTransition; webhook: WebhookSend | null }>,
-    checkpoint: Checkpoint,
+    checkpoint: Checkpoint | null = null,
   ): Promise<StoredTransition[]> {
     const stored: StoredTransition[] = [];
     for (const { decided, webhook } of transitions) {
@@ -292,7 +293,7 @@ export class AlertStore {
         );
       }
     }
-    await AlertStore.saveCheckpoint(tx, checkpoint);
+    if (checkpoint) await AlertStore.saveCheckpoint(tx, checkpoint);
     return stored;
   }
 
@@ -583,4 +584,15 @@ export class AlertStore {
     );
     return rows.length > 0;
   }
+}
+
+/**
+ * The form a rule is stored in: the validated rule (defaults filled in, durations in ms), which
+ * `validateRule` accepts again and turns into the same rule. The one field the library fills in
+ * but refuses on input, `resolveAfter` of an absence rule (always 0, never read), is left out.
+ */
+export function storedRuleForm(rule: AlertRule): Record<string, unknown> {
+  const stored: Record<string, unknown> = { ...rule };
+  if (rule.condition.kind === 'absence') delete stored.resolveAfter;
+  return JSON.parse(JSON.stringify(stored)) as Record<string, unknown>;
 }

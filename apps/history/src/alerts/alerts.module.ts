@@ -29,7 +29,7 @@ import { LeaderStreamTransport } from './leader-stream.transport';
       provide: LeaderStreamTransport,
       inject: [AUREN_CONFIG, EVENT_LOG, KAFKA_HISTORY],
       useFactory: (config: AurenConfig, log: EventLog, kafkaHistory: KafkaHistory | null) =>
-        new LeaderStreamTransport((startFrom) => {
+        new LeaderStreamTransport((startFrom, onStart) => {
           // Redis (also in hybrid mode) and the memory stream resume after the checkpoint;
           // Kafka starts at the live end (docs/alerts.md, "What a takeover may miss").
           if (config.stream.backend === 'kafka' && kafkaHistory) {
@@ -39,10 +39,12 @@ import { LeaderStreamTransport } from './leader-stream.transport';
               partitions: config.stream.kafkaPartitions,
               warmUpRecords: 0,
               groupPrefix: 'auren-alerts',
+              beforeStart: onStart,
             });
           }
           return new StreamTransportStrategy(log, {
             startFrom,
+            beforeStart: onStart,
             checkIntervalMs: config.stream.resetCheckMs,
           });
         }),

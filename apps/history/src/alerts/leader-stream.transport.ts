@@ -3,7 +3,11 @@ import { CustomTransportStrategy, Server } from '@nestjs/microservices';
 /** A stream reader (a NestJS transport) the leader starts at a position of its choosing. */
 export type StreamReader = CustomTransportStrategy &
   Pick<Server, 'addHandler' | 'listen' | 'close'>;
-export type StreamReaderFactory = (startFrom: string) => StreamReader;
+/** `onStart` gets the position reading really starts after (`$` resolved to the stream's head). */
+export type StreamReaderFactory = (
+  startFrom: string,
+  onStart: (position: string) => Promise<void>,
+) => StreamReader;
 
 /**
  * The alert evaluator's NestJS transport: registered with the app like any microservice (its
@@ -31,10 +35,10 @@ export class LeaderStreamTransport extends Server implements CustomTransportStra
    * Starts reading after `position` (`$`: the live end), once the app's microservices have
    * started (the handlers are registered then: leadership may come first).
    */
-  async open(position: string): Promise<void> {
+  async open(position: string, onStart: (position: string) => Promise<void>): Promise<void> {
     await this.registered;
     await this.pause();
-    const inner = this.create(position);
+    const inner = this.create(position, onStart);
     for (const [pattern, handler] of this.getHandlers()) {
       inner.addHandler(pattern, handler, handler.isEventHandler, handler.extras);
     }

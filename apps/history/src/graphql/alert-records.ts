@@ -1,4 +1,3 @@
-import type { AlertRule as ValidRule } from '@auren/alerts';
 import type { Silence, StoredRule } from '../alerts/alert-store';
 import type { QueryViewer } from '../queries';
 import {
@@ -133,13 +132,4 @@ export function silenceOf(silence: Silence, now = Date.now()): AlertSilence {
   return { ...silence, active: silence.endsAt.getTime() > now };
 }
 
-/**
- * The form a rule is stored in: the validated rule (defaults filled in, durations in ms), which
- * `validateRule` accepts again and turns into the same rule. The one field the library fills in
- * but refuses on input, `resolveAfter` of an absence rule (always 0, never read), is left out.
- */
-export function storedRuleForm(rule: ValidRule): Record<string, unknown> {
-  const stored: Record<string, unknown> = { ...rule };
-  if (rule.condition.kind === 'absence') delete stored.resolveAfter;
-  return JSON.parse(JSON.stringify(stored)) as Record<string, unknown>;
-}
+export { storedRuleForm } from '../alerts/alert-store';
