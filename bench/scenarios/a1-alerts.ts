@@ -19,9 +19,7 @@
  * Part 2, end-to-end alert latency: redis-server (the bench's), a PostgreSQL of the scenario's
  * own, AUREN ingest, gateway and one history process from dist/, the history process with
  * the same 100 rules (owner `bench`; `a1-trigger` matches a failed `tool_usage` of the trigger
- * agents and resolves 1 s after): 88 in `AUREN_ALERT_RULES_FILE`, the 12 absence rules written
- * into its rules table as given, because the engine stores file rules normalised and then
- * refuses that form of an absence rule (`resolveAfter: 0`) when it loads them. A sender process drives
+ * agents and resolves 1 s after), all in `AUREN_ALERT_RULES_FILE`. A sender process drives
  * 500 events/s of the same events through the ingest and, every 100 ms, a triggering event of
  * the next trigger agent; a client process holds a socket.io-client subscribed to `alerts` with
  * a token of `bench`, and watches the Redis alerts log beside it. Latency: the trigger's 202 at
@@ -57,12 +55,7 @@ import { AlertEngine } from '../../apps/history/src/alerts/alert-engine.service'
 import { AlertMetrics } from '../../apps/history/src/alerts/alert-metrics';
 import { AlertStore } from '../../apps/history/src/alerts/alert-store';
 import { AlertsController } from '../../apps/history/src/alerts/alerts.controller';
-import { runMigrations } from '../../apps/history/src/store/migrations';
-import {
-  PostgresDatabase,
-  type SqlDatabase,
-  type SqlSession,
-} from '../../apps/history/src/store/sql-database';
+import { type SqlDatabase, type SqlSession } from '../../apps/history/src/store/sql-database';
 import { freePort } from '../../test/harness/ports';
 import type { PostgresServer } from '../../test/harness/postgres';
 import { prng } from '../../test/fixtures/prng';
@@ -1106,15 +1099,7 @@ async function latencyRun(
   const alertsKey = `bench:a1:${stamp}:alerts`;
   const dir = mkdtempSync(join(tmpdir(), 'auren-a1-'));
   const rulesFile = join(dir, 'alert-rules.json');
-  // Absence rules go straight into the rules table, as given: AlertEngine stores the rules of
-  // AUREN_ALERT_RULES_FILE normalised (resolveAfter: 0) and refuses that form of an absence rule
-  // when it reloads them ("absence alerts resolve on the agent's next event; leave it out").
-  const isAbsence = (rule: Record<string, unknown>) =>
-    (rule.condition as { kind?: string }).kind === 'absence';
-  writeFileSync(
-    rulesFile,
-    JSON.stringify({ rules: definitions.filter((rule) => !isAbsence(rule)) }, null, 1),
-  );
+  writeFileSync(rulesFile, JSON.stringify({ rules: definitions }, null, 1));
   const started: Array<{ stop(): Promise<void> }> = [];
   const loads: ManagedProcess[] = [];
   let server: PostgresServer | undefined;
@@ -1122,19 +1107,6 @@ async function latencyRun(
     server = await scratchServer();
     const databaseUrl = await freshDatabase(server, 'a1');
     await withStatementStats(server, databaseUrl);
-    const db = new PostgresDatabase(databaseUrl);
-    try {
-      await runMigrations(db);
-      for (const rule of definitions.filter(isAbsence)) {
-        await db.query(
-          `INSERT INTO auren_alert_rules (id, owner, rule, source, access)
-           VALUES ($1, $2, $3::jsonb, 'api', $4::jsonb)`,
-          [rule.id, OWNER, JSON.stringify(rule), JSON.stringify(FILE_ACCESS)],
-        );
-      }
-    } finally {
-      await db.close();
-    }
     const options = {
       redisUrl: context.redisUrl,
       streamKey,
@@ -1348,10 +1320,10 @@ function whereTimeGoes(latency: LatencyOutcome, runs: CostRun[]): string {
   const every = checkpoint ? (latency.runSeconds * 1000) / checkpoint.calls : Number.NaN;
   return (
     `A1 part 2, where an alert's time goes: the evaluation keeps up (lag p50 ${fmt(latency.lagSeconds.p50 * 1000, 1)} ms); what follows it does not. ` +
-    `The engine stores each batch of transitions in one transaction with the checkpoint — the evaluator's whole state, here ${latency.checkpoint ? `${fmt(latency.checkpoint.jsonChars / 1024)} KB of JSON (${fmt(latency.checkpoint.bytes / 1024)} KB as stored jsonb)` : 'absent'} — and only after the commit does the dispatcher read the unpublished rows back and XADD them to the alerts log. ` +
+    `The engine stores each batch of transitions in a short transaction of its own, and the checkpoint — the evaluator's whole state, here ${latency.checkpoint ? `${fmt(latency.checkpoint.jsonChars / 1024)} KB of JSON (${fmt(latency.checkpoint.bytes / 1024)} KB as stored jsonb)` : 'absent'} — at most every AUREN_ALERT_CHECKPOINT_MS (30 s) while events flow and never while a transition waits; after a transition's commit the dispatcher reads the unpublished rows back and XADDs them to the alerts log. ` +
     `Over the ${fmt(latency.runSeconds, 1)} s run, inside PostgreSQL (pg_stat_statements): checkpoint upserts ${timing(checkpoint)} (one flush per ${fmt(every)} ms); transition INSERTs, one statement each, ${timing(insert)}; the dispatcher's unpublished SELECT ${timing(unpublished)} and markPublished UPDATE ${timing(mark)}; meanwhile the history writer's event inserts ${timing(writer)} on the same server. ` +
     `Taking and serialising the state costs the history process ${state?.snapshotMs !== undefined ? `${fmt(state.snapshotMs)} ms of CPU for ${fmt((state.snapshotBytes ?? 0) / 1024)} KB (part 1, windows full)` : 'n/a'} per flush before pg sends it. ` +
-    `Flushes run one at a time, with a checkpoint every second while events flow: a transition waits for the flush in progress, then for its own. ${fmt(latency.transitionsStored)} transitions stored (${latency.byRule.map((r) => `${r.rule} ${r.transitions}`).join(', ')}); ${fmt(latency.resolved)} alert_resolved and ${fmt(latency.otherFired)} alert_fired of other rules reached the client.`
+    `Stores run one at a time: a transition that arrives while a checkpoint is written (and while the state is serialised, which blocks the process) waits for it — the tail of the distribution. ${fmt(latency.transitionsStored)} transitions stored (${latency.byRule.map((r) => `${r.rule} ${r.transitions}`).join(', ')}); ${fmt(latency.resolved)} alert_resolved and ${fmt(latency.otherFired)} alert_fired of other rules reached the client.`
   );
 }
 
@@ -1409,7 +1381,7 @@ export const a1Alerts: Scenario = {
   id: 'A1',
   title: 'Alerts: evaluator CPU with 100 rules; alert latency at 500 events/s',
   description:
-    "Part 1: CPU per event of the alert evaluator and of the history service's AlertEngine (real stream transport over an in-memory log, PostgreSQL stubbed) with 100 mixed rules over 50 agents, 200,000 events after warm-up, against the same with no rules; goal: events/s on one core ≥ the ingest's full rate (P1's bare baseline measured here; quick runs: a fixed 30,000/s). Part 2: ingest, gateway, one history process (100 rules: 88 from AUREN_ALERT_RULES_FILE, the 12 absence rules stored in its database, which the file path refuses on reload; own PostgreSQL) at 500 events/s with a triggering event every 100 ms: ingest 202 → alert_fired at a socket.io-client subscribed to alerts, p50/p95/p99/max over ≥ 200 alerts; goal p99 ≤ 50 ms.",
+    "Part 1: CPU per event of the alert evaluator and of the history service's AlertEngine (real stream transport over an in-memory log, PostgreSQL stubbed) with 100 mixed rules over 50 agents, 200,000 events after warm-up, against the same with no rules; goal: events/s on one core ≥ the ingest's full rate (P1's bare baseline measured here; quick runs: a fixed 30,000/s). Part 2: ingest, gateway, one history process (100 rules from AUREN_ALERT_RULES_FILE; own PostgreSQL) at 500 events/s with a triggering event every 100 ms: ingest 202 → alert_fired at a socket.io-client subscribed to alerts, p50/p95/p99/max over ≥ 200 alerts; goal p99 ≤ 50 ms.",
   async run(context) {
     const definitions = ruleDefinitions();
     const rules = validateRules(definitions);
@@ -1485,19 +1457,19 @@ export const a1Alerts: Scenario = {
     const keepsUp = engineRate >= target;
     const fast = l.p99 <= LATENCY_GOAL_MS;
     const notes: string[] = [
-      `A1 part 1 (CPU per event, median of ${rounds} round${rounds > 1 ? 's' : ''} of ${fmt(count)} events after ${fmt(warmup)} of warm-up, 20,000 events per second of stream time, 50 agents): ${(['parse', 'evaluator-0', 'evaluator-100', 'engine-0', 'engine-100'] as const).map((m) => `${MODE_TEXT[m]} ${fmt(us(m), 2)} µs (${fmt(rate(m))}/s)`).join('; ')}. The 100 rules cost the library ${fmt(us('evaluator-100') - us('evaluator-0'), 2)} µs per event and the engine ${fmt(us('engine-100') - us('engine-0'), 2)} µs; the engine with 100 rules keeps up with ${fmt(engineRate)} events/s on one core against a target of ${targetText}: ${keepsUp ? 'met' : 'NOT met'} (${pct(engineRate / target)}). The engine's evaluator state (checkpoint JSON) is ${fmt((runs.find((r) => r.mode === 'evaluator-100')?.snapshotBytes ?? 0) / 1024)} KB after 250,000 events, serialised in ${fmt(runs.find((r) => r.mode === 'evaluator-100')?.snapshotMs ?? Number.NaN, 1)} ms; the engine writes it with every batch of transitions and every second while events flow (${runs
+      `A1 part 1 (CPU per event, median of ${rounds} round${rounds > 1 ? 's' : ''} of ${fmt(count)} events after ${fmt(warmup)} of warm-up, 20,000 events per second of stream time, 50 agents): ${(['parse', 'evaluator-0', 'evaluator-100', 'engine-0', 'engine-100'] as const).map((m) => `${MODE_TEXT[m]} ${fmt(us(m), 2)} µs (${fmt(rate(m))}/s)`).join('; ')}. The 100 rules cost the library ${fmt(us('evaluator-100') - us('evaluator-0'), 2)} µs per event and the engine ${fmt(us('engine-100') - us('engine-0'), 2)} µs; the engine with 100 rules keeps up with ${fmt(engineRate)} events/s on one core against a target of ${targetText}: ${keepsUp ? 'met' : 'NOT met'} (${pct(engineRate / target)}). The engine's evaluator state (checkpoint JSON) is ${fmt((runs.find((r) => r.mode === 'evaluator-100')?.snapshotBytes ?? 0) / 1024)} KB after 250,000 events, serialised in ${fmt(runs.find((r) => r.mode === 'evaluator-100')?.snapshotMs ?? Number.NaN, 1)} ms; the engine writes it at most every AUREN_ALERT_CHECKPOINT_MS (30 s) while events flow (${runs
         .filter((r) => r.mode === 'engine-100')
         .map((r) => `${fmt(r.checkpoints ?? 0)} checkpoints over ${fmt(r.wallMs / 1000, 1)} s`)
         .join(
           ', ',
         )} of measured engine runs). Machine load average at part 1: ${loadAtPart1.map((v) => v.toFixed(2)).join(' / ')}.`,
-      `A1 part 2 (alert latency, ${latency.latencyMs.count} alerts, one every ${settings.triggerEveryMs} ms over ${settings.rate} events/s of background, 100 rules): 202 → alert_fired p50 ${fmt(l.p50, 1)}, p95 ${fmt(l.p95, 1)}, p99 ${fmt(l.p99, 1)}, max ${fmt(l.max, 1)} ms (goal p99 ≤ ${LATENCY_GOAL_MS} ms: ${fast ? 'met' : 'NOT met'}). Of it, 202 → the firing in the Redis alerts log (ingest → stream → history's reader → evaluator → transition and checkpoint stored in PostgreSQL → dispatcher reads unpublished rows → XADD) p50 ${fmt(latency.toLogMs.p50, 1)} / p99 ${fmt(latency.toLogMs.p99, 1)} / max ${fmt(latency.toLogMs.max, 1)} ms; alerts log → client (gateway's XREAD, emit, socket.io) p50 ${fmt(latency.logToClientMs.p50, 1)} / p99 ${fmt(latency.logToClientMs.p99, 1)} ms. Trigger POST round trip p50 ${fmt(latency.postMs.p50, 1)} / p99 ${fmt(latency.postMs.p99, 1)} ms. auren_alert_evaluation_lag_seconds p50 ${fmt(latency.lagSeconds.p50 * 1000, 1)} ms, max ${fmt(latency.lagSeconds.max * 1000, 1)} ms (${latency.lagSeconds.samples} samples). CPU (share of one core) history ${pct(latency.cpu.history ?? 0)}, PostgreSQL ${pct(latency.cpu.postgres ?? 0)}, ingest ${pct(latency.cpu.ingest ?? 0)}, gateway ${pct(latency.cpu.gateway ?? 0)}, redis ${pct(latency.cpu.redis ?? 0)}, rest of the machine ${pct(latency.cpu.other ?? 0)}; load average at the end ${latency.loadAverage.join(' / ')}.`,
+      `A1 part 2 (alert latency, ${latency.latencyMs.count} alerts, one every ${settings.triggerEveryMs} ms over ${settings.rate} events/s of background, 100 rules): 202 → alert_fired p50 ${fmt(l.p50, 1)}, p95 ${fmt(l.p95, 1)}, p99 ${fmt(l.p99, 1)}, max ${fmt(l.max, 1)} ms (goal p99 ≤ ${LATENCY_GOAL_MS} ms: ${fast ? 'met' : 'NOT met'}). Of it, 202 → the firing in the Redis alerts log (ingest → stream → history's reader → evaluator → transition stored in PostgreSQL → dispatcher reads unpublished rows → XADD) p50 ${fmt(latency.toLogMs.p50, 1)} / p99 ${fmt(latency.toLogMs.p99, 1)} / max ${fmt(latency.toLogMs.max, 1)} ms; alerts log → client (gateway's XREAD, emit, socket.io) p50 ${fmt(latency.logToClientMs.p50, 1)} / p99 ${fmt(latency.logToClientMs.p99, 1)} ms. Trigger POST round trip p50 ${fmt(latency.postMs.p50, 1)} / p99 ${fmt(latency.postMs.p99, 1)} ms. auren_alert_evaluation_lag_seconds p50 ${fmt(latency.lagSeconds.p50 * 1000, 1)} ms, max ${fmt(latency.lagSeconds.max * 1000, 1)} ms (${latency.lagSeconds.samples} samples). CPU (share of one core) history ${pct(latency.cpu.history ?? 0)}, PostgreSQL ${pct(latency.cpu.postgres ?? 0)}, ingest ${pct(latency.cpu.ingest ?? 0)}, gateway ${pct(latency.cpu.gateway ?? 0)}, redis ${pct(latency.cpu.redis ?? 0)}, rest of the machine ${pct(latency.cpu.other ?? 0)}; load average at the end ${latency.loadAverage.join(' / ')}.`,
       whereTimeGoes(latency, runs),
     ];
     if (control) {
       const c = control.latencyMs;
       notes.push(
-        `A1 control (full runs): the same ingest, gateway, history and load with the trigger rule alone — checkpoint ${control.checkpoint ? `${fmt(control.checkpoint.jsonChars / 1024, 1)} KB of JSON` : 'absent'} — 202 → alert_fired p50 ${fmt(c.p50, 1)} / p95 ${fmt(c.p95, 1)} / p99 ${fmt(c.p99, 1)} / max ${fmt(c.max, 1)} ms over ${c.count} alerts (202 → alerts log p50 ${fmt(control.toLogMs.p50, 1)} / p99 ${fmt(control.toLogMs.p99, 1)} ms); history CPU ${pct(control.cpu.history ?? 0)}, PostgreSQL ${pct(control.cpu.postgres ?? 0)}, rest of the machine ${pct(control.cpu.other ?? 0)}${control.checked ? '' : ' — CHECK FAILED'}. With the 100 rules the alert path takes ${fmt(l.p50 - c.p50, 1)} ms more at p50 and ${fmt(l.p99 - c.p99, 1)} ms more at p99: the evaluation itself keeps up in both, so the difference is the rules' state written with every flush.`,
+        `A1 control (full runs): the same ingest, gateway, history and load with the trigger rule alone — checkpoint ${control.checkpoint ? `${fmt(control.checkpoint.jsonChars / 1024, 1)} KB of JSON` : 'absent'} — 202 → alert_fired p50 ${fmt(c.p50, 1)} / p95 ${fmt(c.p95, 1)} / p99 ${fmt(c.p99, 1)} / max ${fmt(c.max, 1)} ms over ${c.count} alerts (202 → alerts log p50 ${fmt(control.toLogMs.p50, 1)} / p99 ${fmt(control.toLogMs.p99, 1)} ms); history CPU ${pct(control.cpu.history ?? 0)}, PostgreSQL ${pct(control.cpu.postgres ?? 0)}, rest of the machine ${pct(control.cpu.other ?? 0)}${control.checked ? '' : ' — CHECK FAILED'}. With the 100 rules the alert path takes ${fmt(l.p50 - c.p50, 1)} ms more at p50 and ${fmt(l.p99 - c.p99, 1)} ms more at p99: the evaluation itself keeps up in both, so the difference is mostly the rules' state, serialised and written at each checkpoint.`,
       );
     }
     if (!latency.checked)

@@ -181,7 +181,7 @@ export const envSchema = z.object({
   AUREN_ALERT_WEBHOOK_RETRY_BASE_MS: positiveInt(5000),
   AUREN_ALERT_WEBHOOK_RETRY_SPAN_MS: positiveInt(600_000),
   AUREN_ALERT_TICK_MS: positiveInt(1000),
-  AUREN_ALERT_CHECKPOINT_MS: positiveInt(10_000),
+  AUREN_ALERT_CHECKPOINT_MS: positiveInt(30_000),
   AUREN_LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
 });
 
