@@ -12,6 +12,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { dayOf, type EventRow, toRow } from '../apps/history/src/store/event-rows';
 import {
   EVENT_COLUMNS,
+  packHistogram,
   PartitionKeeper,
   type RollupDelta,
   rollupColumns,
@@ -227,7 +228,7 @@ export const EVENT_COPY_COLUMNS = EVENT_COLUMNS.map(([name]) => name);
 const EVENT_NAMES = EVENT_COPY_COLUMNS;
 /** A rollup's columns, in the order {@link rollupsCopyText} writes them. */
 const rollupNames = (spec: RollupSpec) =>
-  rollupColumns(spec).map(([name]) => name as keyof RollupDelta);
+  rollupColumns(spec).map(([name]) => name as keyof RollupDelta | 'latency_packed');
 const [MINUTES, HOURS] = ROLLUPS;
 
 /** Rows in COPY text format, columns in {@link EVENT_COPY_COLUMNS} order. */
@@ -246,6 +247,7 @@ function rollupsCopyText(spec: RollupSpec, rows: EventRow[]): string {
           if (name === 'bucket') return new Date(delta.bucket).toISOString();
           if (name === 'latency_hist')
             return delta.latency_hist === null ? '\\N' : `{${delta.latency_hist.join(',')}}`;
+          if (name === 'latency_packed') return packHistogram(delta.latency_hist) ?? '\\N';
           return copyValue(delta[name]);
         })
         .join('\t'),
@@ -391,6 +393,7 @@ async function backfillCopy(
         `INSERT INTO ${spec.table} AS r (${rollupNames(spec).join(', ')})
          SELECT ${bucket}, ${spec.dimensions.join(', ')}, sum(events), sum(successes),
            sum(failures), sum(latency_count), sum(latency_sum), auren_hist_sum(latency_hist),
+           sum(latency_packed),
            sum(input_tokens), sum(output_tokens), sum(tokens), sum(cost)
          FROM auren_rollup_hour
          WHERE bucket >= date_trunc('hour', $1::timestamptz, 'UTC') AND bucket < $2

@@ -221,7 +221,9 @@ export class AlertEngine implements OnApplicationBootstrap, OnApplicationShutdow
       const tick = this.config.alerts.tickMs;
       state.timers.push(setInterval(() => this.tick(state), tick));
       state.timers.push(setInterval(() => void this.refresh(state), 1000));
-      await this.transport.open(state.position, (position) => {
+      // Raced with the end of leadership: an app whose microservices never start (a test of the
+      // API alone) never opens the reader, and still stops.
+      const opened = this.transport.open(state.position, (position) => {
         // Where reading starts: the first checkpoint (right away) names it, so a successor of a
         // leader that dies before its next checkpoint re-reads from here, not from its own start.
         if (state.position === '$') {
@@ -232,7 +234,8 @@ export class AlertEngine implements OnApplicationBootstrap, OnApplicationShutdow
         }
         return Promise.resolve();
       });
-      const reason = await lead.lost;
+      opened.catch(() => undefined);
+      const reason = await Promise.race([opened.then(() => lead.lost), lead.lost]);
       if (reason.message !== 'stopped')
         this.logger.warn(`alert evaluation stopped: ${reason.message}`);
     } finally {

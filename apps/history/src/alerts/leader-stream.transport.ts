@@ -18,6 +18,8 @@ export type StreamReaderFactory = (
  */
 export class LeaderStreamTransport extends Server implements CustomTransportStrategy {
   private inner: StreamReader | null = null;
+  /** Bumped by every open and pause: an open that waited sees whether it is still wanted. */
+  private turn = 0;
   private listening!: () => void;
   /** Resolves once Nest has registered the handlers and called {@link listen}. */
   private readonly registered = new Promise<void>((resolve) => (this.listening = resolve));
@@ -36,8 +38,12 @@ export class LeaderStreamTransport extends Server implements CustomTransportStra
    * started (the handlers are registered then: leadership may come first).
    */
   async open(position: string, onStart: (position: string) => Promise<void>): Promise<void> {
+    const turn = ++this.turn;
     await this.registered;
+    // Paused meanwhile (leadership ended before the app started its microservices): no reader.
+    if (turn !== this.turn) return;
     await this.pause();
+    this.turn = turn;
     const inner = this.create(position, onStart);
     for (const [pattern, handler] of this.getHandlers()) {
       inner.addHandler(pattern, handler, handler.isEventHandler, handler.extras);
@@ -55,6 +61,7 @@ export class LeaderStreamTransport extends Server implements CustomTransportStra
 
   /** Stops reading (leadership ended). */
   async pause(): Promise<void> {
+    this.turn += 1;
     const inner = this.inner;
     this.inner = null;
     await inner?.close();

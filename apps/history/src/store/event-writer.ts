@@ -1,6 +1,6 @@
 import type { StreamedEvent } from '@auren/contracts';
 import { dayOf, EventRow, toRow } from './event-rows';
-import { latencyBucket, SCHEMA_LOCK } from './migrations';
+import { latencyBucket, PACKED_DIGITS, SCHEMA_LOCK } from './migrations';
 import type { SqlDatabase, SqlSession } from './sql-database';
 
 export const EVENT_COLUMNS: Array<[keyof EventRow, string]> = [
@@ -76,6 +76,7 @@ const SUM_COLUMNS: Array<[string, string]> = [
   ['latency_count', 'bigint'],
   ['latency_sum', 'double precision'],
   ['latency_hist', 'text'],
+  ['latency_packed', 'numeric'],
   ['input_tokens', 'bigint'],
   ['output_tokens', 'bigint'],
   ['tokens', 'bigint'],
@@ -97,6 +98,9 @@ const SUMS_MERGED = `events = r.events + excluded.events,
       latency_count = r.latency_count + excluded.latency_count,
       latency_sum = r.latency_sum + excluded.latency_sum,
       latency_hist = auren_hist_merge(r.latency_hist, excluded.latency_hist),
+      latency_packed = CASE WHEN r.latency_packed IS NULL THEN excluded.latency_packed
+        WHEN excluded.latency_packed IS NULL THEN r.latency_packed
+        ELSE r.latency_packed + excluded.latency_packed END,
       input_tokens = r.input_tokens + excluded.input_tokens,
       output_tokens = r.output_tokens + excluded.output_tokens,
       tokens = r.tokens + excluded.tokens,
@@ -146,7 +150,8 @@ function rollupInserted(spec: RollupSpec, total: number): string {
       ${spec.dimensions.map((d) => DIMENSION_OF_EVENT[d]).join(', ')},
       count(*), count(*) FILTER (WHERE success),
       count(*) FILTER (WHERE NOT success), count(latency_ms), coalesce(sum(latency_ms), 0),
-      auren_hist_of(auren_latency_bucket(latency_ms)), coalesce(sum(input_tokens), 0),
+      auren_hist_of(auren_latency_bucket(latency_ms)),
+      auren_hist_pack(auren_hist_of(auren_latency_bucket(latency_ms))), coalesce(sum(input_tokens), 0),
       coalesce(sum(output_tokens), 0), coalesce(sum(tokens), 0), coalesce(sum(cost), 0)
     FROM inserted WHERE (SELECT n FROM counted) < $${total}
     GROUP BY ${groups} ORDER BY ${groups}
@@ -262,6 +267,22 @@ export function rollupsOf(rows: EventRow[], spec: RollupSpec): RollupDelta[] {
   return [...groups.values()];
 }
 
+/**
+ * A histogram packed as the database packs it (auren_hist_pack: bucket i's count is the i-th group
+ * of PACKED_DIGITS decimal digits from the right), as decimal text; null for none. The writer
+ * packs its deltas itself: the upsert then adds two numerics in C, where calling the PL/pgSQL
+ * pack for every rollup row it touches cost ~25 µs a row (half the writer's time).
+ */
+export function packHistogram(hist: readonly number[] | null): string | null {
+  if (hist === null || hist.length === 0) return null;
+  let text = '';
+  for (let i = hist.length - 1; i >= 0; i--) {
+    const count = String(hist[i] ?? 0);
+    text += i === hist.length - 1 ? count : count.padStart(PACKED_DIGITS, '0');
+  }
+  return text;
+}
+
 /** Column-wise parameters of rollup rows, in {@link rollupColumns} order. */
 function rollupParams(spec: RollupSpec, deltas: RollupDelta[]): unknown[][] {
   return rollupColumns(spec).map(([name]) =>
@@ -269,13 +290,14 @@ function rollupParams(spec: RollupSpec, deltas: RollupDelta[]): unknown[][] {
       if (name === 'bucket') return new Date(delta.bucket).toISOString();
       if (name === 'latency_hist')
         return delta.latency_hist === null ? null : `{${delta.latency_hist.join(',')}}`;
+      if (name === 'latency_packed') return packHistogram(delta.latency_hist);
       return delta[name as keyof RollupDelta];
     }),
   );
 }
 
 /** Named, so that PostgreSQL plans it once per connection (the text never changes). */
-const INSERT_STATEMENT = { name: 'auren_insert_events_v3' };
+const INSERT_STATEMENT = { name: 'auren_insert_events_v4' };
 
 export interface WriteOutcome {
   /** Events stored by this call. */
