@@ -35,7 +35,7 @@ function settingsFor(quick: boolean): Settings {
       days: 30,
       end: '2026-11-01T00:00:00Z',
     },
-    warmup: 3,
+    warmup: 10,
     runs: quick ? 20 : 30,
   };
 }

@@ -75,6 +75,7 @@ async function alertClient(url: string, token: string) {
   const alerts: AlertMessage[] = [];
   client.socket.on('alert_fired', (message) => alerts.push(message));
   client.socket.on('alert_resolved', (message) => alerts.push(message));
+  client.socket.on('alert_updated', (message) => alerts.push(message));
   return { client, alerts };
 }
 
@@ -494,5 +495,27 @@ describe('Alerts end to end: Redis, PostgreSQL, ingest, gateway, two evaluators'
     expect(dead?.attempts).toBe(4);
     expect(JSON.stringify(answer)).not.toContain(HOOK_SECRET);
     expect(receiver.got('/flaky')).toHaveLength(1);
+
+    // Acknowledged through the API: shown live as alert_updated (not a second alert_fired), to
+    // the owner only.
+    const firing = alice.alerts.find(
+      (m) => m.alert.key === 'prompt:agent-q2' && m.type === 'alert_fired',
+    );
+    const ack = await graphql(
+      'alice',
+      'mutation A($id: String!) { acknowledgeAlert(alertId: $id) { acknowledged } }',
+      { id: firing?.alert.alert_id },
+    );
+    expect(ack.errors).toBeUndefined();
+    const updated = await waitFor(
+      () =>
+        alice.alerts.find(
+          (m) => m.type === 'alert_updated' && m.alert.updates === firing?.alert.alert_id,
+        ),
+      { timeoutMs: 10_000, what: 'alert_updated after the acknowledgement' },
+    );
+    expect(updated.alert.acknowledged).toBe(true);
+    expect(statesOf(alice.alerts, 'prompt:agent-q2')).toEqual(['alert_fired', 'alert_updated']);
+    expect(bob.alerts.some((m) => m.alert.key === 'prompt:agent-q2')).toBe(false);
   }, 90_000);
 });
