@@ -115,6 +115,9 @@ export async function runAlertScenario(target: AlertScenarioTarget): Promise<voi
     const laterB = alert({ rule_id: 'errors', agent_id: 'agent-b', seq: 2, state: 'resolved' });
     await target.publish(later);
     await target.publish(laterB);
+    // The gateway has handed both on (a subscribed client has them) before the owner subscribes
+    // again: with Kafka, reading takes long enough for the subscription to win otherwise.
+    await eventsOnly.waitForAlerts(2);
     await owner.socket.timeout(5000).emitWithAck('subscribe', { subscription: 'alerts' });
     const last = alert({ rule_id: 'slow', seq: 4, state: 'resolved' });
     const bobsLast = alert({ owner: 'bob', rule_id: 'bobs', seq: 2, state: 'resolved' });

@@ -49,7 +49,7 @@ export function rollupSource(
   conditions: string[] = [],
   coarsest: Granularity = 'day',
 ): string {
-  return levelsSource(TABLES, COLUMNS, range, viewer, params, conditions, coarsest);
+  return unionOf(levelsParts(TABLES, COLUMNS, range, viewer, params, conditions, coarsest));
 }
 
 /** One table's part of a range: a SELECT of its rows in that part. */
@@ -88,18 +88,6 @@ export function agentRollupParts(
 /** Parts as one subquery. */
 export function unionOf(parts: RollupPart[]): string {
   return `(${parts.map((part) => part.sql).join(' UNION ALL ')})`;
-}
-
-function levelsSource(
-  levels: Levels,
-  columns: string,
-  range: TimeRange,
-  viewer: QueryViewer,
-  params: SqlParams,
-  conditions: string[],
-  coarsest: Granularity,
-): string {
-  return unionOf(levelsParts(levels, columns, range, viewer, params, conditions, coarsest));
 }
 
 function levelsParts(
