@@ -446,7 +446,8 @@ export class AlertEngine implements OnApplicationBootstrap, OnApplicationShutdow
     };
     if (silenced || !entry) return { decided, webhook: null };
     const target = entry.rule.webhook;
-    const user = await this.store.userWebhook(transition.owner);
+    // The owner's webhook is asked for only when the rule's own does not say everything.
+    const user = target?.secret ? null : await this.store.userWebhook(transition.owner);
     const url = target?.url ?? user?.url;
     const secret = target ? (target.secret ?? user?.secret) : user?.secret;
     if (!url) return { decided, webhook: null };

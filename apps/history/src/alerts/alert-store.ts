@@ -406,17 +406,6 @@ export class AlertStore {
     );
   }
 
-  async deadWebhooks(scope: OwnerScope, limit: number): Promise<WebhookDelivery[]> {
-    const params: unknown[] = [limit];
-    const { rows } = await this.db.query(
-      `SELECT w.*, t.body FROM auren_alert_webhooks w JOIN auren_alert_transitions t USING (alert_id)
-       WHERE w.status = 'dead' AND ${ownerCondition(scope, params, 'w.owner')}
-       ORDER BY w.alert_id DESC LIMIT $1`,
-      params,
-    );
-    return rows.map(deliveryOf);
-  }
-
   /** Puts a dead-lettered delivery back in the queue; false when there is none (or not yours). */
   async retryWebhook(alertId: string, url: string, scope: OwnerScope): Promise<boolean> {
     const params: unknown[] = [alertId, url];
@@ -459,34 +448,6 @@ export class AlertStore {
   }
 
   // ---- transitions read by the API ----
-
-  async transitions(
-    scope: OwnerScope,
-    filter: { ruleId?: string | null; state?: string | null; after?: string | null },
-    limit: number,
-  ): Promise<StoredTransition[]> {
-    const params: unknown[] = [limit];
-    const where = [ownerCondition(scope, params, 't.owner')];
-    if (filter.ruleId) {
-      params.push(filter.ruleId);
-      where.push(`t.rule_id = $${params.length}`);
-    }
-    if (filter.state) {
-      params.push(filter.state);
-      where.push(`t.state = $${params.length}`);
-    }
-    if (filter.after) {
-      params.push(filter.after);
-      where.push(`t.alert_id < $${params.length}::bigint`);
-    }
-    const { rows } = await this.db.query(
-      `SELECT t.alert_id, t.body, t.published, (a.alert_id IS NOT NULL) AS acknowledged
-       FROM auren_alert_transitions t LEFT JOIN auren_alert_acks a USING (alert_id)
-       WHERE ${where.join(' AND ')} ORDER BY t.alert_id DESC LIMIT $1`,
-      params,
-    );
-    return rows.map(transitionOf);
-  }
 
   /** The alerts firing now: each key's latest transition, when it is `firing`. */
   async firing(scope: OwnerScope): Promise<StoredTransition[]> {
