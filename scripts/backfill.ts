@@ -19,7 +19,7 @@ import {
   ROLLUPS,
   type RollupSpec,
   rollupsOf,
-  rollupUpsert,
+  rollupFrom,
   writeEvents,
 } from '../apps/history/src/store/event-writer';
 import { runMigrations } from '../apps/history/src/store/migrations';
@@ -228,7 +228,9 @@ export const EVENT_COPY_COLUMNS = EVENT_COLUMNS.map(([name]) => name);
 const EVENT_NAMES = EVENT_COPY_COLUMNS;
 /** A rollup's columns, in the order {@link rollupsCopyText} writes them. */
 const rollupNames = (spec: RollupSpec) =>
-  rollupColumns(spec).map(([name]) => name as keyof RollupDelta | 'latency_packed');
+  rollupColumns(spec).map(
+    ([name]) => name as Exclude<keyof RollupDelta, 'latency_hist'> | 'latency_packed',
+  );
 const [MINUTES, HOURS] = ROLLUPS;
 
 /** Rows in COPY text format, columns in {@link EVENT_COPY_COLUMNS} order. */
@@ -245,8 +247,6 @@ function rollupsCopyText(spec: RollupSpec, rows: EventRow[]): string {
       rollupNames(spec)
         .map((name) => {
           if (name === 'bucket') return new Date(delta.bucket).toISOString();
-          if (name === 'latency_hist')
-            return delta.latency_hist === null ? '\\N' : `{${delta.latency_hist.join(',')}}`;
           if (name === 'latency_packed') return packHistogram(delta.latency_hist) ?? '\\N';
           return copyValue(delta[name]);
         })
@@ -387,18 +387,12 @@ async function backfillCopy(
       new Date(options.end).toISOString(),
     ];
     for (const spec of ROLLUPS.slice(2)) {
-      const bucket = spec.unit === 'hour' ? 'bucket' : `date_trunc('${spec.unit}', bucket, 'UTC')`;
-      const groups = ['bucket', ...spec.dimensions].map((_, i) => i + 1).join(', ');
       await db.query(
-        `INSERT INTO ${spec.table} AS r (${rollupNames(spec).join(', ')})
-         SELECT ${bucket}, ${spec.dimensions.join(', ')}, sum(events), sum(successes),
-           sum(failures), sum(latency_count), sum(latency_sum), auren_hist_sum(latency_hist),
-           sum(latency_packed),
-           sum(input_tokens), sum(output_tokens), sum(tokens), sum(cost)
-         FROM auren_rollup_hour
-         WHERE bucket >= date_trunc('hour', $1::timestamptz, 'UTC') AND bucket < $2
-         GROUP BY ${groups} ORDER BY ${groups}
-         ${rollupUpsert(spec)}`,
+        rollupFrom(
+          spec,
+          `(SELECT * FROM auren_rollup_hour
+             WHERE bucket >= date_trunc('hour', $1::timestamptz, 'UTC') AND bucket < $2) AS h`,
+        ),
         range,
       );
     }

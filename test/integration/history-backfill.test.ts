@@ -16,7 +16,7 @@ const ROOT = join(__dirname, '..', '..');
 const END = '2026-11-20T00:00:00Z';
 
 const ROLLUP_PRINT = `count(*) AS n, md5(string_agg(concat_ws('|', bucket, agent_id, event_type, model,
-  user_id, events, successes, failures, latency_count, round(latency_sum::numeric, 6), latency_hist,
+  user_id, events, successes, failures, latency_count, round(latency_sum::numeric, 6), latency_packed,
   input_tokens, output_tokens, tokens, round(cost::numeric, 9)), ','
   ORDER BY bucket, agent_id, event_type, model, user_id)) AS print`;
 

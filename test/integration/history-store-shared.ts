@@ -47,14 +47,14 @@ export interface RollupRow {
 
 /**
  * A rollup table as rows of every dimension: a rollup keyed by fewer (the agent-hour rollup)
- * shows '' for the others.
+ * shows '' for the others; `latency_hist` is the packed histogram unpacked.
  */
 export function rollupRows(spec: RollupSpec): string {
   const column = (name: 'event_type' | 'user_id') =>
     spec.dimensions.includes(name) ? name : `''::text AS ${name}`;
   return `(SELECT bucket, agent_id, ${column('event_type')}, model, ${column('user_id')}, events,
-    successes, failures, latency_count, latency_sum, latency_hist, latency_packed, input_tokens,
-    output_tokens, tokens, cost FROM ${spec.table})`;
+    successes, failures, latency_count, latency_sum, auren_hist_unpack(latency_packed) AS latency_hist,
+    latency_packed, input_tokens, output_tokens, tokens, cost FROM ${spec.table})`;
 }
 
 /** The rollup table's rows, and the same sums computed from the raw events, by key. */

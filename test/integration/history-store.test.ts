@@ -30,9 +30,9 @@ async function expectRollupsEqualRaw(db: SqlDatabase): Promise<void> {
   for (const spec of ROLLUPS) {
     const { stored, raw } = await rollupsAndRaw(db, spec);
     expectSameRollups(stored, raw);
-    // The packed histogram (summed by the queries) reads back as the array it was packed from.
+    // The packed histogram reads back the same in JavaScript (the queries) and in SQL.
     const packed = await db.query<{ hist: number[] | null; packed: string | null }>(
-      `SELECT latency_hist AS hist, latency_packed::text AS packed FROM ${spec.table}`,
+      `SELECT auren_hist_unpack(latency_packed) AS hist, latency_packed::text AS packed FROM ${spec.table}`,
     );
     for (const row of packed.rows) {
       const hist = row.hist ?? [];

@@ -38,10 +38,11 @@ export async function collaborationEdges(
   conditions.push(`e.ts < ${params.add(range.to.toISOString())}::timestamptz`);
   const { rows } = await db.query(
     `WITH c AS (
-       SELECT e.event_id, e.agent_id, e.target_agent_id, e.ts, e.body -> 'payload' AS p,
-         CASE WHEN jsonb_typeof(e.body -> 'payload' -> 'consensus_reached') = 'boolean'
-              THEN (e.body -> 'payload' ->> 'consensus_reached')::boolean ELSE e.success END AS ok
-       FROM auren_events e WHERE ${conditions.join(' AND ')}
+       SELECT e.event_id, e.agent_id, e.target_agent_id, e.ts, j.p,
+         CASE WHEN jsonb_typeof(j.p -> 'consensus_reached') = 'boolean'
+              THEN (j.p ->> 'consensus_reached')::boolean ELSE e.success END AS ok
+       FROM auren_events e CROSS JOIN LATERAL (SELECT e.body::jsonb -> 'payload' AS p) j
+       WHERE ${conditions.join(' AND ')}
      ), pairs AS (
        SELECT DISTINCT c.event_id, c.agent_id AS source, t.target, c.ok, c.ts
        FROM c CROSS JOIN LATERAL (

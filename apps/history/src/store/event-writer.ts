@@ -24,7 +24,7 @@ export const EVENT_COLUMNS: Array<[keyof EventRow, string]> = [
   ['tokens', 'bigint'],
   ['cost', 'double precision'],
   ['error_type', 'text'],
-  ['body', 'jsonb'],
+  ['body', 'json'],
 ];
 
 const names = EVENT_COLUMNS.map(([name]) => name).join(', ');
@@ -75,7 +75,6 @@ const SUM_COLUMNS: Array<[string, string]> = [
   ['failures', 'bigint'],
   ['latency_count', 'bigint'],
   ['latency_sum', 'double precision'],
-  ['latency_hist', 'text'],
   ['latency_packed', 'numeric'],
   ['input_tokens', 'bigint'],
   ['output_tokens', 'bigint'],
@@ -83,7 +82,7 @@ const SUM_COLUMNS: Array<[string, string]> = [
   ['cost', 'double precision'],
 ];
 
-/** A rollup's columns in the order of its pre-aggregated parameters: bucket, key, sums. */
+/** A rollup's columns: bucket, key, sums. */
 export function rollupColumns(spec: RollupSpec): Array<[string, string]> {
   return [
     ['bucket', 'timestamptz'],
@@ -97,7 +96,6 @@ const SUMS_MERGED = `events = r.events + excluded.events,
       failures = r.failures + excluded.failures,
       latency_count = r.latency_count + excluded.latency_count,
       latency_sum = r.latency_sum + excluded.latency_sum,
-      latency_hist = auren_hist_merge(r.latency_hist, excluded.latency_hist),
       latency_packed = CASE WHEN r.latency_packed IS NULL THEN excluded.latency_packed
         WHEN excluded.latency_packed IS NULL THEN r.latency_packed
         ELSE r.latency_packed + excluded.latency_packed END,
@@ -117,77 +115,61 @@ export function rollupUpsert(spec: RollupSpec): string {
       ${SUMS_MERGED}`;
 }
 
-/** Adds the batch's pre-aggregated rollup rows (parameters from `first`) when every row was new. */
-function rollupGiven(spec: RollupSpec, first: number, total: number): string {
-  const columns = rollupColumns(spec);
-  const names = columns.map(([name]) => name).join(', ');
-  const params = columns.map(([, type], i) => `$${first + i}::${type}[]`).join(', ');
-  const select = columns
-    .map(([name]) => (name === 'latency_hist' ? 'latency_hist::integer[]' : name))
-    .join(', ');
-  return `INSERT INTO ${spec.table} AS r (${names})
-    SELECT ${select} FROM unnest(${params}) AS g(${names})
-    WHERE (SELECT n FROM counted) = $${total}
-    ORDER BY ${rollupKey(spec)}
-    ${rollupUpsert(spec)}`;
-}
-
-const DIMENSION_OF_EVENT: Record<RollupDimension, string> = {
-  agent_id: 'agent_id',
-  event_type: 'event_type',
-  model: "coalesce(model, '')",
-  user_id: "coalesce(user_id, '')",
-};
-
-/** Aggregates the rows this statement inserted, when some of the batch was already stored. */
-function rollupInserted(spec: RollupSpec, total: number): string {
-  const names = rollupColumns(spec)
-    .map(([name]) => name)
-    .join(', ');
+/**
+ * Adds `source`'s rows (minute buckets, every dimension) to the rollup `spec`: its buckets and
+ * key, summed. Rows are touched in key order, so concurrent writers never deadlock.
+ */
+export function rollupFrom(spec: RollupSpec, source: string): string {
+  const bucket = spec.unit === 'minute' ? 'bucket' : `date_trunc('${spec.unit}', bucket, 'UTC')`;
   const groups = ['bucket', ...spec.dimensions].map((_, i) => i + 1).join(', ');
-  return `INSERT INTO ${spec.table} AS r (${names})
-    SELECT date_trunc('${spec.unit}', ts, 'UTC'),
-      ${spec.dimensions.map((d) => DIMENSION_OF_EVENT[d]).join(', ')},
-      count(*), count(*) FILTER (WHERE success),
-      count(*) FILTER (WHERE NOT success), count(latency_ms), coalesce(sum(latency_ms), 0),
-      auren_hist_of(auren_latency_bucket(latency_ms)),
-      auren_hist_pack(auren_hist_of(auren_latency_bucket(latency_ms))), coalesce(sum(input_tokens), 0),
-      coalesce(sum(output_tokens), 0), coalesce(sum(tokens), 0), coalesce(sum(cost), 0)
-    FROM inserted WHERE (SELECT n FROM counted) < $${total}
-    GROUP BY ${groups} ORDER BY ${groups}
+  const names = rollupColumns(spec).map(([name]) => name);
+  const sums = SUM_COLUMNS.map(([name]) => `sum(${name})`).join(', ');
+  return `INSERT INTO ${spec.table} AS r (${names.join(', ')})
+    SELECT ${bucket}, ${spec.dimensions.join(', ')}, ${sums}
+    FROM ${source} GROUP BY ${groups} ORDER BY ${groups}
     ${rollupUpsert(spec)}`;
 }
 
-/** The first parameter of each rollup's pre-aggregated rows, and the row count's parameter. */
-const ROLLUP_PARAMS: number[] = [];
-let nextParam = BODY + 1;
-for (const spec of ROLLUPS) {
-  ROLLUP_PARAMS.push(nextParam);
-  nextParam += rollupColumns(spec).length;
-}
-const TOTAL_PARAM = nextParam;
+/** The finest rollup: the writer's pre-aggregated rows are its buckets and key. */
+const MINUTES: RollupSpec = ROLLUPS[0];
+const DELTA_COLUMNS = rollupColumns(MINUTES);
+const DELTA_NAMES = DELTA_COLUMNS.map(([name]) => name).join(', ');
+const TOTAL_PARAM = BODY + DELTA_COLUMNS.length + 1;
 
 /**
  * One statement: the rows not stored yet go in (a repeat of an event_id at the same time is
- * skipped, which makes redelivery harmless), and only those are added to the rollups
- * ({@link ROLLUPS}). The writer aggregates the batch itself (see {@link rollupsOf}); when every
- * row turned out new (the usual case) those sums are added, otherwise the statement aggregates
- * exactly the rows it inserted (`inserted`) instead. Rollup rows are touched in key order, so
- * concurrent writers never deadlock. The bodies travel as one JSON array (`jsonb` parses it once;
- * a `jsonb[]` literal would need every quote escaped on the way), the other columns as arrays.
+ * skipped, which makes redelivery harmless), and only those are added to every rollup
+ * ({@link ROLLUPS}). The writer sends the batch's sums per minute and key (see {@link rollupsOf});
+ * when every row turned out new (the usual case) those are the deltas, otherwise the statement
+ * aggregates exactly the rows it inserted (`inserted`) instead. Each rollup sums the deltas to its
+ * own buckets and key in SQL, so the batch's sums travel once. The bodies travel as one JSON array
+ * (checked once; a `json[]` literal would need every quote escaped on the way), the other
+ * columns as arrays.
  */
 export const INSERT_EVENTS_SQL = `WITH inserted AS (
     INSERT INTO auren_events (${names})
     SELECT * FROM unnest(${EVENT_COLUMNS.slice(0, BODY - 1)
       .map(([, type], i) => `$${i + 1}::${type}[]`)
       .join(', ')},
-      ARRAY(SELECT e FROM jsonb_array_elements($${BODY}::text::jsonb) WITH ORDINALITY AS j(e, i) ORDER BY i))
+      ARRAY(SELECT e FROM json_array_elements($${BODY}::json) WITH ORDINALITY AS j(e, i) ORDER BY i))
     ON CONFLICT DO NOTHING
     RETURNING ts, agent_id, event_type, model, user_id, success, latency_ms, input_tokens,
       output_tokens, tokens, cost
   ), counted AS (SELECT count(*) AS n FROM inserted),
-  ${ROLLUPS.map((spec, i) => `given_${i} AS (${rollupGiven(spec, ROLLUP_PARAMS[i], TOTAL_PARAM)})`).join(',\n  ')},
-  ${ROLLUPS.map((spec, i) => `inserted_${i} AS (${rollupInserted(spec, TOTAL_PARAM)})`).join(',\n  ')}
+  deltas AS (
+    SELECT ${DELTA_NAMES} FROM unnest(${DELTA_COLUMNS.map(([, type], i) => `$${BODY + 1 + i}::${type}[]`).join(', ')}) AS g(${DELTA_NAMES})
+    WHERE (SELECT n FROM counted) = $${TOTAL_PARAM}
+    UNION ALL
+    SELECT date_trunc('minute', ts, 'UTC'), agent_id, event_type, coalesce(model, ''),
+      coalesce(user_id, ''), count(*), count(*) FILTER (WHERE success),
+      count(*) FILTER (WHERE NOT success), count(latency_ms), coalesce(sum(latency_ms), 0),
+      auren_hist_pack(auren_hist_of(auren_latency_bucket(latency_ms))),
+      coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0), coalesce(sum(tokens), 0),
+      coalesce(sum(cost), 0)
+    FROM inserted WHERE (SELECT n FROM counted) < $${TOTAL_PARAM}
+    GROUP BY 1, 2, 3, 4, 5
+  ),
+  ${ROLLUPS.map((spec, i) => `rollup_${i} AS (${rollupFrom(spec, 'deltas')})`).join(',\n  ')}
   SELECT n AS inserted FROM counted`;
 
 /**
@@ -275,21 +257,23 @@ export function rollupsOf(rows: EventRow[], spec: RollupSpec): RollupDelta[] {
  */
 export function packHistogram(hist: readonly number[] | null): string | null {
   if (hist === null || hist.length === 0) return null;
-  let text = '';
-  for (let i = hist.length - 1; i >= 0; i--) {
-    const count = String(hist[i] ?? 0);
-    text += i === hist.length - 1 ? count : count.padStart(PACKED_DIGITS, '0');
+  const groups = new Array<string>(hist.length);
+  const last = hist.length - 1;
+  groups[0] = String(hist[last] ?? 0);
+  for (let i = last - 1, at = 1; i >= 0; i--, at++) {
+    const count = hist[i] ?? 0;
+    groups[at] = count === 0 ? ZERO_GROUP : String(count).padStart(PACKED_DIGITS, '0');
   }
-  return text;
+  return groups.join('');
 }
+
+const ZERO_GROUP = '0'.repeat(PACKED_DIGITS);
 
 /** Column-wise parameters of rollup rows, in {@link rollupColumns} order. */
 function rollupParams(spec: RollupSpec, deltas: RollupDelta[]): unknown[][] {
   return rollupColumns(spec).map(([name]) =>
     deltas.map((delta) => {
       if (name === 'bucket') return new Date(delta.bucket).toISOString();
-      if (name === 'latency_hist')
-        return delta.latency_hist === null ? null : `{${delta.latency_hist.join(',')}}`;
       if (name === 'latency_packed') return packHistogram(delta.latency_hist);
       return delta[name as keyof RollupDelta];
     }),
@@ -297,7 +281,7 @@ function rollupParams(spec: RollupSpec, deltas: RollupDelta[]): unknown[][] {
 }
 
 /** Named, so that PostgreSQL plans it once per connection (the text never changes). */
-const INSERT_STATEMENT = { name: 'auren_insert_events_v4' };
+const INSERT_STATEMENT = { name: 'auren_insert_events_v5' };
 
 export interface WriteOutcome {
   /** Events stored by this call. */
@@ -345,14 +329,14 @@ async function createPartition(tx: SqlSession, day: string): Promise<void> {
 
 /**
  * The insert's parameters: the rows column-wise in {@link EVENT_COLUMNS} order (the bodies as one
- * JSON array text), the batch's rows of each rollup, and the number of rows.
+ * JSON array text), the batch's sums per minute and key, and the number of rows.
  */
 export function insertParams(rows: EventRow[]): unknown[] {
   const params: unknown[] = EVENT_COLUMNS.slice(0, BODY - 1).map(([name]) =>
     rows.map((row) => row[name]),
   );
   params.push(`[${rows.map((row) => row.body).join(',')}]`);
-  for (const spec of ROLLUPS) params.push(...rollupParams(spec, rollupsOf(rows, spec)));
+  params.push(...rollupParams(MINUTES, rollupsOf(rows, MINUTES)));
   params.push(rows.length);
   return params;
 }
