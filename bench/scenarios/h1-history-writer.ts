@@ -214,7 +214,7 @@ export const h1HistoryWriter: Scenario = {
   id: 'H1',
   title: 'history writer: events/s into PostgreSQL',
   description:
-    'writeEvents (idempotent insert + minute/hour rollups, 2,000-event batches) into a real PostgreSQL, 1 writer and 2 replicas, and an open-loop round at 20,000 events/s with its lag; baseline: bare COPY of the same rows into the same table, same run',
+    'writeEvents (idempotent insert + minute/hour/day/agent-hour rollups, 2,000-event batches) into a real PostgreSQL, 1 writer and 2 replicas, and an open-loop round at 20,000 events/s with its lag; baseline: bare COPY of the same rows into the same table, same run',
   async run(context: ScenarioContext): Promise<ScenarioResult> {
     const settings = settingsFor(context.quick);
     const server = await scratchServer();
@@ -258,7 +258,7 @@ export const h1HistoryWriter: Scenario = {
         settings: { ...settings, batch: BATCH, offeredRate: TARGET, writersCompared: [1, 2] },
         details: { rounds, paced },
         notes: [
-          `H1: writeEvents ÷ bare COPY — 1 writer ${pct(rounds.writer1 / rounds.copy1)}, 2 writers ${pct(rounds.writer2 / rounds.copy2)}. The writer also checks every row for a duplicate (ON CONFLICT), adds it to two rollup tables and maps events to rows; COPY does none of that.`,
+          `H1: writeEvents ÷ bare COPY — 1 writer ${pct(rounds.writer1 / rounds.copy1)}, 2 writers ${pct(rounds.writer2 / rounds.copy2)}. The writer also checks every row for a duplicate (ON CONFLICT), adds it to four rollup tables (minute, hour, day, agent-hour) and maps events to rows; COPY does none of that.`,
           `H1: open loop at ${fmt(TARGET)} events/s, ${best} writer(s): lag max ${fmt(paced.maxLag)} events, ${fmt(paced.endLag)} when the offer ended — ${bounded ? 'bounded' : 'growing: the writer does not keep up at this rate on this machine now'}.`,
         ],
       };
