@@ -114,7 +114,12 @@ export async function historyData(
     const db = new PostgresDatabase(url);
     try {
       const applied = await runMigrations(db);
-      if (applied.length > 0) log(`  applied migrations ${applied.join(', ')} to the cached set`);
+      if (applied.length > 0) {
+        log(`  applied migrations ${applied.join(', ')} to the cached set; VACUUM ANALYZE`);
+        // A migration may rewrite a table (and drop its statistics): measure what a maintained
+        // database answers, not the autovacuum catching up.
+        await db.exec('VACUUM ANALYZE');
+      }
     } finally {
       await db.close();
     }
