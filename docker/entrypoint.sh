@@ -1,0 +1,16 @@
+#!/bin/sh
+# Starts one AUREN app: ingest, gateway, history or all-in-one (the image's CMD picks it).
+# `exec` replaces this shell with node, so tini (PID 1) signals node directly.
+set -eu
+app="${1:-all-in-one}"
+case "$app" in
+  ingest | gateway | history | all-in-one)
+    shift || true
+    exec node "$@" "/app/dist/apps/$app/src/main.js"
+    ;;
+  *)
+    echo "usage: <image> ingest | gateway | history | all-in-one [node options...]" >&2
+    echo "unknown app: $app" >&2
+    exit 64
+    ;;
+esac
