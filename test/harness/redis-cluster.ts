@@ -216,6 +216,14 @@ export class RedisCluster {
     return { from: master, to: replica };
   }
 
+  /** Starts a killed node again (same port, dir, nodes.conf, AOF): it rejoins as a replica. */
+  async restart(port: number): Promise<void> {
+    const node = this.nodes.find((n) => n.port === port) as ClusterNode;
+    await node.server.launch();
+    node.dead = false;
+    await this.waitHealthy();
+  }
+
   async dispose(): Promise<void> {
     await Promise.all(this.nodes.map((n) => n.server.dispose().catch(() => undefined)));
   }

@@ -53,7 +53,7 @@ describe('AUREN on a Redis Cluster (3 masters + 3 replicas)', () => {
 
   it('puts the stream, its dedupe keys and its generation in one slot', async () => {
     const keys = streamKeys(key);
-    const slotOf = (k: string) => admin.cluster('KEYSLOT', k) as Promise<number>;
+    const slotOf = (k: string) => admin.cluster('KEYSLOT', k);
     const slot = await slotOf(key);
     expect(await slotOf(`${keys.dedupePrefix}some-event`)).toBe(slot);
     expect(await slotOf(keys.generation)).toBe(slot);
