@@ -505,16 +505,22 @@ export class RedisStream extends RedisStylePositions implements EventSink, Event
    */
   async identity(): Promise<StreamIdentity> {
     const key = this.options.key;
+    const look = this.queries.multi().exists(key).get(this.keys.generation).xinfo('STREAM', key);
+    // A stream of an older version: its generation under the old name until it is renamed
+    // (adoptLegacyGeneration), so that the rename is not seen as a new stream.
+    const legacy = this.cluster ? null : this.keys.legacyGeneration;
+    if (legacy) look.get(legacy);
     const [replies, server] = await Promise.all([
-      this.queries.multi().exists(key).get(this.keys.generation).xinfo('STREAM', key).exec(),
+      look.exec(),
       // INFO may be refused (an ACL, a managed Redis): then restarts are told by the other parts.
       // On a cluster: the server that holds the stream (a failover is a new run_id).
       (masterOf(this.queries, key)?.info('server') ?? Promise.resolve(null)).catch(() => null),
     ]);
     if (!replies) throw new Error('Redis aborted the identity transaction');
-    const [[existsError, exists], [generationError, generation], [, info]] = replies;
+    const [[existsError, exists], [generationError, current], [, info], [, old] = []] = replies;
     if (existsError) throw existsError;
     if (generationError) throw generationError;
+    const generation = current ?? old;
     return {
       exists: Number(exists) === 1,
       generation: typeof generation === 'string' ? generation : null,
