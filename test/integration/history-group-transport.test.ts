@@ -11,6 +11,7 @@ import {
   STREAM_BATCH_PATTERN,
   StreamBatchContext,
   StreamGroupTransport,
+  streamKeys,
 } from '@auren/streaming';
 import { RedisServer } from '../harness/redis';
 import { waitFor } from '../harness/wait';
@@ -109,7 +110,7 @@ describe(StreamGroupTransport.name, () => {
     handler.failing = false;
     for (const { app } of running.splice(0)) await app.close().catch(() => undefined);
     stream.close();
-    await admin.del(key, `${key}:generation`);
+    await admin.del(key, streamKeys(key).generation);
   });
 
   afterAll(() => admin.disconnect());
@@ -215,7 +216,7 @@ describe(StreamGroupTransport.name, () => {
     await append(['f-1']);
     const { sut } = await start();
     await waitFor(() => written().length === 1, { what: 'the first event' });
-    await admin.del(key, `${key}:generation`);
+    await admin.del(key, streamKeys(key).generation);
     stream.close();
     stream = new RedisStream({ url, key, maxLen: 10_000, dedupeWindowSeconds: 60 });
     // The dedupe key of f-1 lives on: a new id.

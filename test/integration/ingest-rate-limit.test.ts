@@ -121,8 +121,9 @@ describe('Ingest rate limits (two ingest apps sharing them through a real Redis)
     expect(over.headers.get('ratelimit')).toBe(`"events";r=0;t=${retryAfter}`);
     // The pod that took the burst refuses too.
     expect((await postJson(`${a.url}/v1/events`, event(), bearer(KEYS.alpha))).status).toBe(429);
-    // The key lives in Redis, under the stream key, by key id (never the key itself).
-    expect(await redis.exists(`${streamKey}:ratelimit:key:${keyIdOf(KEYS.alpha)}`)).toBe(1);
+    // The key lives in Redis, under the stream key (one hash tag for every credential, so that
+    // one call's keys share a Redis Cluster slot), by key id (never the key itself).
+    expect(await redis.exists(`{${streamKey}:ratelimit}:key:${keyIdOf(KEYS.alpha)}`)).toBe(1);
   });
 
   it('counts a batch as its events, all or nothing, and writes nothing that was refused', async () => {

@@ -1,4 +1,5 @@
 import Redis from 'ioredis';
+import { streamKeys } from '@auren/streaming';
 import type { AurenConfig } from '@auren/config';
 import { postJson, RunningApp, startIngest, testConfig } from '../harness/apps';
 import { RedisServer } from '../harness/redis';
@@ -94,7 +95,7 @@ describe('Ingest with AUREN_REDIS_MIN_REPLICAS=1 and a real replica', () => {
     const before = await eventIds(pair.onPrimary, key);
     const ids = Array.from({ length: 5 }, (_, i) => `refused-${i}`);
     const earlier = before[0];
-    const earlierStreamId = await pair.onPrimary.get(`${key}:dedupe:${earlier}`);
+    const earlierStreamId = await pair.onPrimary.get(`${streamKeys(key).dedupePrefix}${earlier}`);
     expect(earlierStreamId).toBeTruthy();
     pair.replica.pause();
     try {
@@ -107,8 +108,11 @@ describe('Ingest with AUREN_REDIS_MIN_REPLICAS=1 and a real replica', () => {
       expect(refused.body.message).toContain('nothing was accepted');
       // Taken back on the primary: not in the stream, no dedupe key left behind.
       expect(await eventIds(pair.onPrimary, key)).toEqual(before);
-      for (const id of ids) expect(await pair.onPrimary.exists(`${key}:dedupe:${id}`)).toBe(0);
-      expect(await pair.onPrimary.get(`${key}:dedupe:${earlier}`)).toBe(earlierStreamId);
+      for (const id of ids)
+        expect(await pair.onPrimary.exists(`${streamKeys(key).dedupePrefix}${id}`)).toBe(0);
+      expect(await pair.onPrimary.get(`${streamKeys(key).dedupePrefix}${earlier}`)).toBe(
+        earlierStreamId,
+      );
       // A single event is refused the same way.
       const one = await postJson(`${pair.ingest.url}/v1/events`, event('refused-single'));
       expect(one.status).toBe(503);

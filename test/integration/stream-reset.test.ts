@@ -1,4 +1,5 @@
 import Redis from 'ioredis';
+import { streamKeys } from '@auren/streaming';
 import type { StreamedEvent, StreamResetMessage } from '@auren/contracts';
 import { postJson, RunningApp, startGateway, startIngest, testConfig } from '../harness/apps';
 import { connectClient, ConnectedClient } from '../harness/clients';
@@ -203,7 +204,7 @@ describe('A stream that is reset or lost', () => {
   it('ids going backwards (the stream replaced by an older copy) are detected', async () => {
     const admin = new Redis(redis.url);
     try {
-      const generation = await admin.get(`${key}:generation`);
+      const generation = await admin.get(streamKeys(key).generation);
       // An older copy of the stream: one event the gateways delivered long ago, at an early id.
       const { stream_id: _, ...delivered0 } = watchers[0].client.events[0];
       // Atomically: the same generation, but ids far before what the gateways delivered.
@@ -211,7 +212,7 @@ describe('A stream that is reset or lost', () => {
         .multi()
         .del(key)
         .xadd(key, '1-0', 'event', JSON.stringify(delivered0))
-        .set(`${key}:generation`, generation ?? '1-0')
+        .set(streamKeys(key).generation, generation ?? '1-0')
         .exec();
       await resetsReached(3);
       for (const w of watchers)

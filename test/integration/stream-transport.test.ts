@@ -9,6 +9,7 @@ import {
   STREAM_EVENT_PATTERN,
   StreamReset,
   StreamTransportStrategy,
+  streamKeys,
 } from '@auren/streaming';
 import Redis from 'ioredis';
 import { RedisServer } from '../harness/redis';
@@ -137,7 +138,7 @@ describe(StreamTransportStrategy.name, () => {
         .multi()
         .del('transport:events')
         .xadd('transport:events', id, 'event', JSON.stringify(event('recreated')))
-        .set('transport:events:generation', id)
+        .set(streamKeys('transport:events').generation, id)
         .exec();
       await waitFor(() => resets.length >= 2, { timeoutMs: 15_000, what: 'the second reset' });
       expect(resets[1]).toMatchObject({ reason: 'stream_recreated', position: '0-0' });

@@ -17,7 +17,7 @@ import {
 export async function checkRedisDurability(config: AurenConfig, registry: Registry): Promise<void> {
   const { stream } = config;
   if ((stream.backend !== 'redis' && stream.backend !== 'hybrid') || !stream.redisUrl) return;
-  const durability = await inspectRedisDurability(stream.redisUrl);
+  const durability = await inspectRedisDurability(stream.redis ?? stream.redisUrl);
   const gauge = new Gauge({
     name: 'auren_redis_durability',
     help: 'Persistence of the Redis ingest writes to, as inspected at start (one series, value 1; volatile: acknowledged events are lost on a Redis restart)',

@@ -57,6 +57,13 @@ export const envSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must look like redis://host:port or rediss://...')
     .optional(),
+  AUREN_REDIS_CLUSTER: z
+    .enum(['true', 'false', '1', '0'], {
+      errorMap: () => ({ message: 'must be true or false' }),
+    })
+    .default('false')
+    .transform((value) => value === 'true' || value === '1'),
+  AUREN_REDIS_CLUSTER_NODES: list,
   KAFKA_BROKERS: list,
   AUREN_STREAM_KEY: z.string().min(1).default('auren:events'),
   AUREN_STREAM_MAXLEN: positiveInt(1_000_000),

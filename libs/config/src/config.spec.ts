@@ -315,3 +315,67 @@ describe('loadConfig: alerts', () => {
     ]);
   });
 });
+
+describe('loadConfig: Redis Cluster', () => {
+  const sut = loadConfig;
+
+  it('is a single server unless AUREN_REDIS_CLUSTER=true', () => {
+    expect(sut({ REDIS_URL: 'redis://10.0.0.5:6379' }).stream.redis).toEqual({
+      url: 'redis://10.0.0.5:6379',
+    });
+  });
+
+  it('takes REDIS_URL as the first seed and AUREN_REDIS_CLUSTER_NODES as more', () => {
+    const config = sut({
+      REDIS_URL: 'redis://:pw@10.0.0.5:7000',
+      AUREN_REDIS_CLUSTER: 'true',
+      AUREN_REDIS_CLUSTER_NODES: '10.0.0.6:7000, 10.0.0.5:7000,redis-2.internal:7001',
+    });
+
+    expect(config.stream.redis).toEqual({
+      url: 'redis://:pw@10.0.0.5:7000',
+      cluster: { seeds: ['10.0.0.5:7000', '10.0.0.6:7000', 'redis-2.internal:7001'] },
+    });
+    // The rate limits share REDIS_URL, so its cluster too.
+    expect(config.rateLimit.redis).toBe(config.stream.redis);
+  });
+
+  it('defaults the seed port to 6379', () => {
+    const config = sut({ REDIS_URL: 'redis://cache', AUREN_REDIS_CLUSTER: '1' });
+
+    expect(config.stream.redis?.cluster?.seeds).toEqual(['cache:6379']);
+  });
+
+  it('refuses a database other than 0, a bad node, and a cluster without a URL, naming each', () => {
+    expect(
+      configError({
+        REDIS_URL: 'redis://10.0.0.5:7000/2',
+        AUREN_REDIS_CLUSTER: 'true',
+        AUREN_REDIS_CLUSTER_NODES: '10.0.0.6,10.0.0.7:99999',
+      }).message,
+    ).toEqual(
+      expect.stringMatching(
+        /REDIS_URL: Redis Cluster has only database 0; remove "\/2"[\s\S]*AUREN_REDIS_CLUSTER_NODES: "10\.0\.0\.6" is not host:port[\s\S]*"10\.0\.0\.7:99999" is not host:port/,
+      ) as unknown,
+    );
+    expect(configError({ AUREN_REDIS_CLUSTER: 'true' }).message).toContain(
+      'AUREN_REDIS_CLUSTER: needs REDIS_URL',
+    );
+    expect(configError({ AUREN_REDIS_CLUSTER: 'yes' }).message).toContain(
+      'AUREN_REDIS_CLUSTER: must be true or false',
+    );
+  });
+
+  it('refuses cluster nodes without AUREN_REDIS_CLUSTER=true', () => {
+    expect(
+      configError({ REDIS_URL: 'redis://a:1', AUREN_REDIS_CLUSTER_NODES: 'b:2' }).message,
+    ).toContain('AUREN_REDIS_CLUSTER_NODES: only used with AUREN_REDIS_CLUSTER=true');
+  });
+
+  it('refuses a stream key whose "}" has no hash tag (its keys could not share a slot)', () => {
+    expect(configError({ AUREN_STREAM_KEY: 'auren}events' }).message).toContain(
+      'AUREN_STREAM_KEY: "auren}events" has a "}" but no hash tag',
+    );
+    expect(sut({ AUREN_STREAM_KEY: 'auren:{eu}:events' }).stream.key).toBe('auren:{eu}:events');
+  });
+});

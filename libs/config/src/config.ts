@@ -2,6 +2,7 @@ import { createPublicKey } from 'node:crypto';
 import { ZodError } from 'zod';
 import { envSchema } from './config.schema';
 import { parseRateLimits, RateLimitConfig } from './rate-limit-config';
+import { hashTag, parseRedisTarget, type RedisTarget } from './redis-target';
 
 export type StreamBackend = 'redis' | 'kafka' | 'hybrid' | 'memory';
 export type LogLevel = 'error' | 'warn' | 'log' | 'debug' | 'verbose';
@@ -37,6 +38,8 @@ export interface AurenConfig {
   stream: {
     backend: StreamBackend;
     redisUrl?: string;
+    /** `REDIS_URL` with the cluster settings (`AUREN_REDIS_CLUSTER`): what clients connect to. */
+    redis?: RedisTarget;
     kafkaBrokers: string[];
     key: string;
     maxLen: number;
@@ -218,6 +221,38 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AurenConfig {
     );
   }
 
+  if (e.AUREN_STREAM_KEY.includes('}') && hashTag(e.AUREN_STREAM_KEY) === null) {
+    problems.push(
+      `AUREN_STREAM_KEY: "${e.AUREN_STREAM_KEY}" has a "}" but no hash tag; use a key without braces (auren:events) or with a non-empty {tag} (auren:{eu}:events), see docs/scaling.md#redis-cluster`,
+    );
+  }
+  const clusterSettings = { enabled: e.AUREN_REDIS_CLUSTER, nodes: e.AUREN_REDIS_CLUSTER_NODES };
+  const rateLimitRedisUrl = e.AUREN_RATE_LIMIT_REDIS_URL ?? e.REDIS_URL;
+  if (e.AUREN_REDIS_CLUSTER && !e.REDIS_URL && !e.AUREN_RATE_LIMIT_REDIS_URL) {
+    problems.push(
+      'AUREN_REDIS_CLUSTER: needs REDIS_URL (one node of the cluster, for example redis://10.0.0.5:6379)',
+    );
+  }
+  if (!e.AUREN_REDIS_CLUSTER && e.AUREN_REDIS_CLUSTER_NODES.length > 0) {
+    problems.push(
+      'AUREN_REDIS_CLUSTER_NODES: only used with AUREN_REDIS_CLUSTER=true (set it, or remove the node list)',
+    );
+  }
+  const redisTarget = e.REDIS_URL
+    ? parseRedisTarget(e.REDIS_URL, 'REDIS_URL', clusterSettings, problems)
+    : undefined;
+  const rateLimitTarget =
+    rateLimitRedisUrl === undefined
+      ? undefined
+      : rateLimitRedisUrl === e.REDIS_URL
+        ? redisTarget
+        : parseRedisTarget(
+            rateLimitRedisUrl,
+            'AUREN_RATE_LIMIT_REDIS_URL',
+            clusterSettings,
+            problems,
+          );
+
   const apiKeys: ApiKey[] = e.AUREN_API_KEYS.map((entry) => {
     const colon = entry.indexOf(':');
     if (colon < 0) return { key: entry };
@@ -293,10 +328,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AurenConfig {
       rate: e.AUREN_RATE_LIMIT_EVENTS_PER_SECOND,
       burst: e.AUREN_RATE_LIMIT_BURST,
       keys: e.AUREN_RATE_LIMIT_KEYS,
-      redisUrl: e.AUREN_RATE_LIMIT_REDIS_URL ?? e.REDIS_URL,
+      redisUrl: rateLimitRedisUrl,
     },
     problems,
   );
+  rateLimit.redis = rateLimitTarget;
   if (problems.length > 0) throw new ConfigError(problems);
   const host = e.AUREN_HOST ?? (production ? '0.0.0.0' : '127.0.0.1');
 
@@ -310,6 +346,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AurenConfig {
     stream: {
       backend,
       redisUrl: e.REDIS_URL,
+      redis: redisTarget,
       kafkaBrokers: e.KAFKA_BROKERS,
       key: e.AUREN_STREAM_KEY,
       maxLen: e.AUREN_STREAM_MAXLEN,

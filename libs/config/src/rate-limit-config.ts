@@ -1,3 +1,5 @@
+import type { RedisTarget } from './redis-target';
+
 /** The largest batch the contract accepts; every limit's burst must let one through. */
 const MAX_BATCH_EVENTS = 1000;
 
@@ -18,6 +20,8 @@ export interface RateLimitConfig {
   overrides: Map<string, RateLimitRule | null>;
   /** Where pods share the limits: `AUREN_RATE_LIMIT_REDIS_URL`, else `REDIS_URL`; unset: per pod. */
   redisUrl?: string;
+  /** That Redis with the cluster settings (`AUREN_REDIS_CLUSTER`). */
+  redis?: RedisTarget;
 }
 
 const IDENTITY = /^(key|sub|ip):.+$/;

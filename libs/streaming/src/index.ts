@@ -24,3 +24,5 @@ export * from './alerts/kafka-alert-log';
 export * from './alerts/hybrid-alert-log';
 export * from './alerts/alert-transport.strategy';
 export * from './alerts/create-alert-log';
+export * from './redis/redis-client';
+export * from './redis/redis-keys';

@@ -1,4 +1,6 @@
-import Redis from 'ioredis';
+import Redis, { Cluster } from 'ioredis';
+import type { RedisTarget } from '@auren/config';
+import { createRedisClient } from './redis/redis-client';
 
 /**
  * How the Redis that ingest writes to keeps what it was given (docs/durability.md):
@@ -115,14 +117,62 @@ function unknown(reason: string): RedisDurability {
 }
 
 /**
- * Reads the persistence settings of the Redis at `url`: `CONFIG GET`, else `INFO persistence`
+ * Reads the persistence settings of the Redis at `target`: `CONFIG GET`, else `INFO persistence`
  * (managed Redis often disables CONFIG). Never throws: what cannot be read is `unknown`.
+ * On Redis Cluster every master is inspected (any of them may hold the stream, the alerts log or
+ * the rate limits, and a failover moves slots between them), and the weakest answer is the
+ * cluster's, naming that master; `connectedReplicas` is the fewest any master has.
  */
 export async function inspectRedisDurability(
-  url: string,
+  target: RedisTarget | string,
   timeoutMs = 3000,
 ): Promise<RedisDurability> {
-  const client = new Redis(url, {
+  if (typeof target === 'string' || !target.cluster) {
+    return inspectServer(typeof target === 'string' ? target : target.url, timeoutMs);
+  }
+  let masters: string[];
+  try {
+    masters = await clusterMasters(target, timeoutMs);
+  } catch (error) {
+    return unknown(`Redis Cluster did not answer: ${(error as Error).message}`);
+  }
+  const looks = await Promise.all(
+    masters.map(async (address) => {
+      const url = new URL(target.url);
+      const colon = address.lastIndexOf(':');
+      url.hostname = address.slice(0, colon);
+      url.port = address.slice(colon + 1);
+      return { address, durability: await inspectServer(url.toString(), timeoutMs) };
+    }),
+  );
+  const weakest = looks.reduce((a, b) =>
+    WEAKNESS.indexOf(b.durability.mode) < WEAKNESS.indexOf(a.durability.mode) ? b : a,
+  );
+  const replicas = looks.map((look) => look.durability.connectedReplicas);
+  const result: RedisDurability = {
+    ...weakest.durability,
+    summary: `${weakest.durability.summary} (Redis Cluster, ${looks.length} masters; the weakest is ${weakest.address})`,
+  };
+  delete result.connectedReplicas;
+  if (replicas.every((n) => n !== undefined)) result.connectedReplicas = Math.min(...replicas);
+  return result;
+}
+
+/** Weakest first: what the cluster as a whole promises is what its weakest master does. */
+const WEAKNESS: readonly RedisDurabilityMode[] = [
+  'none',
+  'no-aof',
+  'rdb-only',
+  'unknown',
+  'aof-no',
+  'aof',
+  'aof-everysec',
+  'aof-always',
+];
+
+/** The masters' `host:port` as the cluster's slot map names them. */
+async function clusterMasters(target: RedisTarget, timeoutMs: number): Promise<string[]> {
+  const cluster = createRedisClient(target, {
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
@@ -130,7 +180,37 @@ export async function inspectRedisDurability(
     connectTimeout: timeoutMs,
     commandTimeout: timeoutMs,
     connectionName: 'auren-durability-check',
-  });
+  }) as Cluster;
+  cluster.on('error', () => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      cluster.connect(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+    const masters = new Set<string>();
+    for (const nodes of cluster.slots) if (nodes?.[0]) masters.add(nodes[0]);
+    if (masters.size === 0) throw new Error('no slot is served');
+    return [...masters];
+  } finally {
+    clearTimeout(timer);
+    cluster.disconnect();
+  }
+}
+
+/** {@link inspectRedisDurability} of one server. */
+async function inspectServer(url: string, timeoutMs: number): Promise<RedisDurability> {
+  const client = createRedisClient(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+    connectionName: 'auren-durability-check',
+  }) as Redis;
   client.on('error', () => undefined);
   try {
     try {

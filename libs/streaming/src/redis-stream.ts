@@ -1,7 +1,16 @@
 import { createHash } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import Redis, { Command, RedisOptions } from 'ioredis';
+import { Cluster, Command, RedisOptions } from 'ioredis';
 import type { AgentEvent } from '@auren/contracts';
+import type { RedisTarget } from '@auren/config';
+import {
+  createRedisClient,
+  isCluster,
+  masterOf,
+  RedisClient,
+  whenReady,
+} from './redis/redis-client';
+import { streamKeys, type StreamKeys } from './redis/redis-keys';
 import { RedisStylePositions } from './stream-position';
 import {
   AppendOutcome,
@@ -15,9 +24,11 @@ import {
 /**
  * Appends events and records their event_id in one atomic script: a duplicate within the window
  * answers the first write's position, and nothing is written when the script fails.
- * KEYS[1] stream; ARGV: maxlen, ttl seconds, dedupe key prefix, then (event_id or '', json) pairs.
+ * KEYS[1] stream, KEYS[2] its generation key; ARGV: maxlen, ttl seconds, dedupe key prefix, then
+ * (event_id or '', json) pairs. Every key it touches shares the stream's hash slot (see
+ * `streamKeys`), so it runs as is on Redis Cluster.
  * When the script creates the stream (first write, or after a restart that lost it, or a DEL),
- * it stores the first entry's id in `<stream>:generation`: gateways compare it to tell a new
+ * it stores the first entry's id in `{<stream>}:generation`: gateways compare it to tell a new
  * stream from the one they were reading (see {@link RedisStream.identity}).
  */
 const APPEND_SCRIPT = `
@@ -33,7 +44,7 @@ for i = 4, #ARGV, 2 do
   else
     local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'event', ARGV[i + 1])
     if fresh then
-      redis.call('SET', KEYS[1] .. ':generation', id)
+      redis.call('SET', KEYS[2], id)
       fresh = false
     end
     if eventId ~= '' then redis.call('SET', ARGV[3] .. eventId, id, 'EX', ARGV[2]) end
@@ -63,8 +74,17 @@ return removed
 
 type RawEntry = [id: string, fields: string[]];
 
+/** An append script's reply and what `WAIT` said of it (a count, or why it failed). */
+interface Committed {
+  reply: Array<string | number>;
+  confirmed?: number;
+  waitError?: Error;
+}
+
 export interface RedisStreamOptions {
   url: string;
+  /** Redis Cluster seeds (see {@link RedisTarget}); absent: a single server. */
+  cluster?: RedisTarget['cluster'];
   key: string;
   maxLen: number;
   dedupeWindowSeconds: number;
@@ -121,9 +141,12 @@ interface AppendGroup {
  */
 export class RedisStream extends RedisStylePositions implements EventSink, EventLog {
   readonly backendName = 'redis';
-  private readonly writer: Redis;
-  private readonly reader: Redis;
-  private readonly queries: Redis;
+  private readonly writer: RedisClient;
+  private readonly reader: RedisClient;
+  private readonly queries: RedisClient;
+  private readonly keys: StreamKeys;
+  /** On Redis Cluster (see `commitOnSlotMaster`). */
+  private readonly cluster: boolean;
   /** The appends of this event-loop turn, not sent yet (see `append`). */
   private group: AppendGroup | null = null;
   private readonly minReplicas: number;
@@ -136,6 +159,7 @@ export class RedisStream extends RedisStylePositions implements EventSink, Event
 
   constructor(private readonly options: RedisStreamOptions) {
     super();
+    this.keys = streamKeys(options.key);
     this.minReplicas = options.minReplicas ?? 0;
     this.replicaTimeoutMs = options.replicaTimeoutMs ?? 1000;
     const writeTimeoutMs =
@@ -144,7 +168,8 @@ export class RedisStream extends RedisStylePositions implements EventSink, Event
       lazyConnect: false,
       retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 7), 2000),
     };
-    this.writer = new Redis(options.url, {
+    const target: RedisTarget = { url: options.url, cluster: options.cluster };
+    this.writer = createRedisClient(target, {
       ...common,
       enableAutoPipelining: true,
       enableOfflineQueue: false,
@@ -155,13 +180,13 @@ export class RedisStream extends RedisStylePositions implements EventSink, Event
     });
     // Blocking reads fail as soon as the connection drops; the transport backs off and retries
     // from its last position, and reports the outage (readiness, logs) meanwhile.
-    this.reader = new Redis(options.url, {
+    this.reader = createRedisClient(target, {
       ...common,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       connectionName: 'auren-reader',
     });
-    this.queries = new Redis(options.url, {
+    this.queries = createRedisClient(target, {
       ...common,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
@@ -172,6 +197,20 @@ export class RedisStream extends RedisStylePositions implements EventSink, Event
       // Errors surface through the commands; this only keeps ioredis from printing each retry.
       client.on('error', () => undefined);
     }
+    this.cluster = isCluster(this.writer);
+    if (!this.cluster && this.keys.legacyGeneration) this.adoptLegacyGeneration();
+  }
+
+  /**
+   * Before hash tags the generation was `<stream>:generation`; a stream written by an older
+   * version keeps its generation under the new name (once, on a single server: a cluster had
+   * none). RENAMENX: a generation the new name already has wins.
+   */
+  private adoptLegacyGeneration(): void {
+    const legacy = this.keys.legacyGeneration as string;
+    void whenReady(this.writer)
+      .then(() => this.writer.renamenx(legacy, this.keys.generation))
+      .catch(() => undefined); // no legacy key: nothing to adopt
   }
 
   get key(): string {
@@ -193,11 +232,7 @@ export class RedisStream extends RedisStylePositions implements EventSink, Event
     let group = this.group;
     if (!group) {
       group = this.group = {
-        args: [
-          this.options.maxLen,
-          this.options.dedupeWindowSeconds,
-          `${this.options.key}:dedupe:`,
-        ],
+        args: [this.options.maxLen, this.options.dedupeWindowSeconds, this.keys.dedupePrefix],
         events: 0,
         waiters: [],
         sent: false,
@@ -264,15 +299,10 @@ export class RedisStream extends RedisStylePositions implements EventSink, Event
    * refused event is neither in the stream nor remembered as seen.
    */
   private async commit(args: Array<string | number>): Promise<Array<string | number>> {
-    const reply = await this.runAppend(args);
-    if (this.minReplicas === 0) return reply;
-    let confirmed: number | undefined;
-    let waitError: Error | undefined;
-    try {
-      confirmed = Number(await this.sendNow('wait', [this.minReplicas, this.replicaTimeoutMs]));
-    } catch (error) {
-      waitError = error as Error;
-    }
+    if (this.minReplicas === 0) return await this.runAppend(args);
+    const { reply, confirmed, waitError } = this.cluster
+      ? await this.commitOnSlotMaster(args)
+      : await this.appendThenWait(args);
     if (confirmed !== undefined && confirmed >= this.minReplicas) return reply;
     await this.takeBack(args, reply);
     const seen =
@@ -284,6 +314,52 @@ export class RedisStream extends RedisStylePositions implements EventSink, Event
         publicMessage: `the stream's replicas did not confirm the write (${this.minReplicas} required, ${confirmed ?? 'unknown'} confirmed within ${this.replicaTimeoutMs} ms); nothing was accepted, retry later`,
       },
     );
+  }
+
+  private async appendThenWait(args: Array<string | number>): Promise<Committed> {
+    const reply = await this.runAppend(args);
+    try {
+      const confirmed = Number(
+        await this.sendNow('wait', [this.minReplicas, this.replicaTimeoutMs]),
+      );
+      return { reply, confirmed };
+    } catch (error) {
+      return { reply, waitError: error as Error };
+    }
+  }
+
+  /**
+   * Redis Cluster: the script and `WAIT` in one pipeline, which ioredis sends on one connection,
+   * to the master of the stream's slot. `WAIT` then counts the replicas of the master that ran
+   * the script (a keyless `WAIT` alone would go to any node). A redirect (MOVED/ASK: the slot
+   * moved, nothing ran) or a lost connection fails the group (503) and the slot map is refreshed;
+   * the retry finds the new master. NOSCRIPT (a promoted replica has not cached the script yet):
+   * sent again with the script's text, nothing ran.
+   */
+  private async commitOnSlotMaster(args: Array<string | number>): Promise<Committed> {
+    const cluster = this.writer as Cluster;
+    const { stream, generation } = this.keys;
+    for (let attempt = 0; ; attempt += 1) {
+      const script: Array<string | number> =
+        attempt === 0 ? ['evalsha', APPEND_SHA] : ['eval', APPEND_SCRIPT];
+      const results = await cluster
+        .pipeline([
+          [...script, 2, stream, generation, ...args],
+          ['wait', this.minReplicas, this.replicaTimeoutMs],
+        ] as Array<[string, ...Array<string | number>]>)
+        .exec();
+      const [[scriptError, reply] = [], [waitError, confirmed] = []] = results ?? [];
+      if (scriptError) {
+        if (attempt === 0 && scriptError.message.includes('NOSCRIPT')) continue;
+        if (/^(MOVED|ASK) /.test(scriptError.message)) cluster.refreshSlotsCache();
+        throw scriptError;
+      }
+      if (!Array.isArray(reply)) throw new Error('the append script answered no list');
+      const appended = reply as Array<string | number>;
+      return waitError
+        ? { reply: appended, waitError }
+        : { reply: appended, confirmed: Number(confirmed) };
+    }
   }
 
   /** Deletes the entries an append script wrote (not its duplicates) and their dedupe keys. */
@@ -299,7 +375,7 @@ export class RedisStream extends RedisStylePositions implements EventSink, Event
     }
     if (pairs.length === 0) return;
     try {
-      await this.writer.eval(TAKE_BACK_SCRIPT, 1, this.options.key, String(args[2]), ...pairs);
+      await this.writer.eval(TAKE_BACK_SCRIPT, 1, this.keys.stream, String(args[2]), ...pairs);
     } catch (error) {
       // Redis is away: what it has of the group stays until then; a retry with the same
       // event_id is answered duplicate, as after any 503 whose reply was lost (docs/ingest.md).
@@ -325,7 +401,7 @@ export class RedisStream extends RedisStylePositions implements EventSink, Event
         'event',
         JSON.stringify({ [tombstoneField]: event.event_id }),
       );
-      batch.del(`${this.options.key}:dedupe:${event.event_id}`);
+      batch.del(`${this.keys.dedupePrefix}${event.event_id}`);
     }
     await batch.exec();
   }
@@ -338,10 +414,22 @@ export class RedisStream extends RedisStylePositions implements EventSink, Event
    */
   private async runAppend(args: Array<string | number>): Promise<Array<string | number>> {
     try {
-      return await this.sendNow('evalsha', [APPEND_SHA, 1, this.options.key, ...args]);
+      return await this.sendNow('evalsha', [
+        APPEND_SHA,
+        2,
+        this.keys.stream,
+        this.keys.generation,
+        ...args,
+      ]);
     } catch (error) {
       if (!(error as Error).message?.includes('NOSCRIPT')) throw error;
-      return await this.sendNow('eval', [APPEND_SCRIPT, 1, this.options.key, ...args]);
+      return await this.sendNow('eval', [
+        APPEND_SCRIPT,
+        2,
+        this.keys.stream,
+        this.keys.generation,
+        ...args,
+      ]);
     }
   }
 
@@ -356,7 +444,9 @@ export class RedisStream extends RedisStylePositions implements EventSink, Event
   }
 
   async ping(): Promise<void> {
-    await this.queries.ping();
+    // On a cluster: the master that holds the stream, not any node.
+    if (this.cluster) await this.queries.exists(this.keys.stream);
+    else await this.queries.ping();
   }
 
   /**
@@ -415,15 +505,22 @@ export class RedisStream extends RedisStylePositions implements EventSink, Event
    */
   async identity(): Promise<StreamIdentity> {
     const key = this.options.key;
+    const look = this.queries.multi().exists(key).get(this.keys.generation).xinfo('STREAM', key);
+    // A stream of an older version: its generation under the old name until it is renamed
+    // (adoptLegacyGeneration), so that the rename is not seen as a new stream.
+    const legacy = this.cluster ? null : this.keys.legacyGeneration;
+    if (legacy) look.get(legacy);
     const [replies, server] = await Promise.all([
-      this.queries.multi().exists(key).get(`${key}:generation`).xinfo('STREAM', key).exec(),
+      look.exec(),
       // INFO may be refused (an ACL, a managed Redis): then restarts are told by the other parts.
-      this.queries.info('server').catch(() => null),
+      // On a cluster: the server that holds the stream (a failover is a new run_id).
+      (masterOf(this.queries, key)?.info('server') ?? Promise.resolve(null)).catch(() => null),
     ]);
     if (!replies) throw new Error('Redis aborted the identity transaction');
-    const [[existsError, exists], [generationError, generation], [, info]] = replies;
+    const [[existsError, exists], [generationError, current], [, info], [, old] = []] = replies;
     if (existsError) throw existsError;
     if (generationError) throw generationError;
+    const generation = current ?? old;
     return {
       exists: Number(exists) === 1,
       generation: typeof generation === 'string' ? generation : null,
@@ -438,10 +535,7 @@ export class RedisStream extends RedisStylePositions implements EventSink, Event
    * so that a process started before Redis still starts (and answers 503 until Redis is there).
    */
   async waitUntilReady(timeoutMs: number): Promise<boolean> {
-    const ready = (client: Redis) =>
-      client.status === 'ready'
-        ? Promise.resolve()
-        : new Promise<void>((resolve) => client.once('ready', () => resolve()));
+    const ready = whenReady;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<false>(
       (resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)),

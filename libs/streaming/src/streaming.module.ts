@@ -34,6 +34,7 @@ export function createStreamBackends(config: AurenConfig): StreamBackends {
   const redis = () =>
     new RedisStream({
       url: stream.redisUrl as string,
+      cluster: stream.redis?.cluster,
       key: stream.key,
       maxLen: stream.maxLen,
       dedupeWindowSeconds: stream.dedupeWindowSeconds,

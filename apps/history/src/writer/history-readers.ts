@@ -58,6 +58,7 @@ export function createHistoryReaders(
   if (log instanceof RedisStream) {
     const group = new RedisGroupSource({
       url: stream.redisUrl as string,
+      cluster: stream.redis?.cluster,
       key: log.key,
       group: history.group,
       claimIdleMs: history.claimIdleMs,

@@ -69,7 +69,11 @@ export class RateLimiter implements OnModuleInit, OnModuleDestroy {
   private readonly local = new Map<string, number>();
   private group: Map<string, Pending> | null = null;
   private localOnly = false;
-  /** Redis keys are `<AUREN_STREAM_KEY>:ratelimit:<credential>`. */
+  /**
+   * Redis keys are `{<AUREN_STREAM_KEY>:ratelimit}:<credential>`: one hash tag for all, so that
+   * the credentials of one script call share a slot on Redis Cluster (a slot of their own, not
+   * the stream's).
+   */
   private readonly keyPrefix: string;
   private readonly sweeper: NodeJS.Timeout;
   private readonly limitedEvents: Counter;
@@ -78,11 +82,12 @@ export class RateLimiter implements OnModuleInit, OnModuleDestroy {
 
   constructor(@Inject(AUREN_CONFIG) config: AurenConfig, registry: Registry) {
     this.config = config.rateLimit;
-    this.keyPrefix = `${config.stream.key}:ratelimit:`;
+    this.keyPrefix = `{${config.stream.key}:ratelimit}:`;
     this.defaultGcra = this.config.default ? gcraOf(this.config.default) : null;
     for (const [identity, rule] of this.config.overrides)
       this.overrides.set(identity, rule ? gcraOf(rule) : null);
-    if (this.enabled && this.config.redisUrl) this.shared = new SharedLimits(this.config.redisUrl);
+    if (this.enabled && this.config.redisUrl)
+      this.shared = new SharedLimits(this.config.redis ?? this.config.redisUrl);
     this.limitedEvents = new Counter({
       name: 'auren_ingest_rate_limited_events_total',
       help: 'Events refused with 429 / RESOURCE_EXHAUSTED because their credential was over its rate limit',

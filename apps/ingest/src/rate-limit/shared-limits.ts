@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import Redis, { Command } from 'ioredis';
+import { Command } from 'ioredis';
+import type { RedisTarget } from '@auren/config';
+import { createRedisClient, type RedisClient } from '@auren/streaming';
 
 /**
  * GCRA over many credentials at once (gcra.ts has the same sums in TypeScript). KEYS: one TAT
@@ -49,10 +51,11 @@ export interface Grant {
 
 /** The Redis side of the rate limits: one connection, one script call per batch of credentials. */
 export class SharedLimits {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
 
-  constructor(url: string, commandTimeoutMs = 500) {
-    this.redis = new Redis(url, {
+  /** `target`: on Redis Cluster the keys of one call must share a slot (see RateLimiter's prefix). */
+  constructor(target: RedisTarget | string, commandTimeoutMs = 500) {
+    this.redis = createRedisClient(target, {
       lazyConnect: false,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,

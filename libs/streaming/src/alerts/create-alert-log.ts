@@ -13,7 +13,12 @@ import { RedisAlertLog } from './redis-alert-log';
 export function createAlertLog(config: AurenConfig, shared?: MemoryAlertLog): AlertLog {
   const { stream } = config;
   const names = alertLogNames(stream);
-  const redis = () => new RedisAlertLog({ url: stream.redisUrl as string, key: names.redisKey });
+  const redis = () =>
+    new RedisAlertLog({
+      url: stream.redisUrl as string,
+      cluster: stream.redis?.cluster,
+      key: names.redisKey,
+    });
   const kafka = () => new KafkaAlertLog({ brokers: stream.kafkaBrokers, topic: names.kafkaTopic });
   switch (stream.backend) {
     case 'memory':

@@ -1,5 +1,7 @@
-import Redis, { RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
 import type { AlertTransition } from '@auren/contracts';
+import type { RedisTarget } from '@auren/config';
+import { createRedisClient, type RedisClient } from '../redis/redis-client';
 import {
   ALERT_LOG_MAXLEN,
   alertRecordJson,
@@ -15,6 +17,8 @@ export const ALERT_FIELD = 'alert';
 
 export interface RedisAlertLogOptions {
   url: string;
+  /** Redis Cluster seeds; absent: a single server. */
+  cluster?: RedisTarget['cluster'];
   /** The stream key (see alertLogNames): `auren:alerts` by default. */
   key: string;
   maxLen?: number;
@@ -43,7 +47,7 @@ const NOT_ABOVE_TOP = /equal or smaller than the target stream top item/i;
  */
 export class RedisAlertLog implements AlertLog, AlertLogPublisher {
   readonly backendName = 'redis';
-  private writer?: Redis;
+  private writer?: RedisClient;
 
   constructor(private readonly options: RedisAlertLogOptions) {}
 
@@ -57,7 +61,7 @@ export class RedisAlertLog implements AlertLog, AlertLogPublisher {
 
   async publish(transition: AlertTransition): Promise<AlertPublishOutcome> {
     const json = alertRecordJson(transition);
-    this.writer ??= connect(this.options.url, 'auren-alerts-writer', {
+    this.writer ??= connect(this.options, 'auren-alerts-writer', {
       // A command lost with its connection is sent again: harmless, the entry id makes it idempotent.
       maxRetriesPerRequest: 2,
       commandTimeout: 5000,
@@ -98,11 +102,11 @@ export class RedisAlertLog implements AlertLog, AlertLogPublisher {
  */
 export class RedisAlertReader implements AlertLogReader {
   readonly backendName = 'redis';
-  private readonly client: Redis;
+  private readonly client: RedisClient;
   private position = '0-0';
 
   constructor(private readonly options: RedisAlertLogOptions) {
-    this.client = connect(options.url, 'auren-alerts-reader', {
+    this.client = connect(options, 'auren-alerts-reader', {
       // Commands wait for the first connection, and fail (to be retried) when it drops.
       maxRetriesPerRequest: 0,
     });
@@ -139,8 +143,12 @@ export class RedisAlertReader implements AlertLogReader {
   }
 }
 
-function connect(url: string, name: string, options: RedisOptions): Redis {
-  const client = new Redis(url, { retryStrategy: RETRY, connectionName: name, ...options });
+function connect(target: RedisTarget, name: string, options: RedisOptions): RedisClient {
+  const client = createRedisClient(target, {
+    retryStrategy: RETRY,
+    connectionName: name,
+    ...options,
+  });
   // Errors surface through the commands; this only keeps ioredis from printing each retry.
   client.on('error', () => undefined);
   return client;

@@ -1,12 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Logger } from '@nestjs/common';
-import Redis, { RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
+import type { RedisTarget } from '@auren/config';
+import { createRedisClient, type RedisClient } from '../redis/redis-client';
 import type { StreamEntry } from '../stream.interfaces';
 import type { BatchSource } from './stream-group.transport';
 
 export interface RedisGroupSourceOptions {
   url: string;
+  /** Redis Cluster seeds; absent: a single server. */
+  cluster?: RedisTarget['cluster'];
   /** The stream key (AUREN_STREAM_KEY). */
   key: string;
   /** The consumer group (AUREN_HISTORY_GROUP). */
@@ -58,9 +62,9 @@ export class RedisGroupSource implements BatchSource {
   readonly source = 'redis';
   readonly consumer: string;
   /** Blocking reads. */
-  private readonly reader: Redis;
+  private readonly reader: RedisClient;
   /** Everything else. */
-  private readonly commands: Redis;
+  private readonly commands: RedisClient;
   private groupReady = false;
   /** Re-read own pending entries (from this id) before new ones. */
   private pendingFrom: string | null = '0';
@@ -80,8 +84,9 @@ export class RedisGroupSource implements BatchSource {
       maxRetriesPerRequest: 0,
       retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 7), 2000),
     };
-    this.reader = new Redis(options.url, { ...common, connectionName: 'auren-history-reader' });
-    this.commands = new Redis(options.url, {
+    const target: RedisTarget = { url: options.url, cluster: options.cluster };
+    this.reader = createRedisClient(target, { ...common, connectionName: 'auren-history-reader' });
+    this.commands = createRedisClient(target, {
       ...common,
       commandTimeout: 5000,
       connectionName: 'auren-history-group',
