@@ -69,7 +69,7 @@ describe('Dashboard in headless Chromium (Redis, ingest, gateway processes)', ()
     await page.evaluate(AXE);
     const violations = await page.evaluate(async () => {
       const result = await (
-        window as unknown as { axe: { run(): Promise<{ violations: AxeViolation[] }> } }
+        globalThis as unknown as { axe: { run(): Promise<{ violations: AxeViolation[] }> } }
       ).axe.run();
       return result.violations;
     });
@@ -369,9 +369,13 @@ describe('Dashboard in headless Chromium (Redis, ingest, gateway processes)', ()
     await screenshot('bad-token');
     await axe('bad token');
     // The token lives in sessionStorage: a reload keeps it (and the error); sign out clears it.
-    expect(await page.evaluate(() => sessionStorage.getItem('auren.dashboard.token'))).toBe(
-      'not-a-valid-token',
-    );
+    expect(
+      await page.evaluate(() =>
+        (
+          globalThis as unknown as { sessionStorage: { getItem(key: string): string | null } }
+        ).sessionStorage.getItem('auren.dashboard.token'),
+      ),
+    ).toBe('not-a-valid-token');
     await page.click('header button:has-text("Sign out")');
     await page.waitForSelector('[data-testid=status][data-state=connected]');
   });
