@@ -289,6 +289,20 @@ describe('Dashboard in headless Chromium (Redis, ingest, gateway processes)', ()
     await axe('agent detail');
   });
 
+  it('loads the look-back views on demand (their own chunk, same CSP)', async () => {
+    for (const view of ['traces', 'collaboration', 'alerts', 'history']) {
+      await page.click(`nav a[href="?view=${view}"]`);
+      await waitFor(
+        async () =>
+          !/Loading the view|failed to load/.test((await page.textContent('main')) ?? '') &&
+          ((await page.textContent('main')) ?? '').length > 0,
+        { what: `the ${view} view to load` },
+      );
+      expect(page.url()).toContain(`view=${view}`);
+      await screenshot(view);
+    }
+  });
+
   it('filters on the gateway: only the chosen agent is sent, and the link keeps the filter', async () => {
     await page.click('nav a[href="?view=overview"]');
     await page.click('.filters summary');

@@ -12,13 +12,7 @@ import { Banners } from './Banners';
 import { initialTheme, saveTheme, tokenStore, type DashboardConfig, type Theme } from './config';
 import { FilterBar } from './FilterBar';
 import { useStoreVersion, useUrlState } from './hooks';
-import {
-  AlertsView,
-  CollaborationView,
-  createGraphqlClient,
-  HistoryView,
-  TraceView,
-} from '../lookback';
+import { useLookback, type LookbackModule } from './lookback-loader';
 import { Login } from './Login';
 
 const NAV: { view: View; label: string }[] = [
@@ -70,12 +64,14 @@ export function App({ config }: { config: DashboardConfig }) {
   );
   const snapshot = useSyncExternalStore(connection.subscribe, connection.getSnapshot);
   const version = useStoreVersion(store);
+  const lookbackView = !['overview', 'agent'].includes(url.view);
+  const lookback = useLookback(lookbackView);
   const graphql = useMemo(
     () =>
-      config.historyUrl
-        ? createGraphqlClient({ url: config.historyUrl, token: effectiveToken })
+      config.historyUrl && lookback && !(lookback instanceof Error)
+        ? lookback.createGraphqlClient({ url: config.historyUrl, token: effectiveToken })
         : null,
-    [config.historyUrl],
+    [config.historyUrl, lookback],
   );
 
   useEffect(() => {
@@ -137,7 +133,12 @@ export function App({ config }: { config: DashboardConfig }) {
   );
   const onQuery = useCallback((q: string) => setUrl({ q }, false), [setUrl]);
 
-  const liveEvents = useMemo(() => store.events.toArray(), [store, version]);
+  // Only the trace and collaboration views read the whole buffer: copy it only for them.
+  const needsEvents = url.view === 'traces' || url.view === 'collaboration';
+  const liveEvents = useMemo(
+    () => (needsEvents ? store.events.toArray() : []),
+    [store, version, needsEvents],
+  );
   const liveAlerts: readonly AlertTransition[] = store.alerts;
   const knownAgents = useMemo(() => [...store.agents.keys()].sort(), [store, version]);
   const connected = snapshot.status === 'connected';
@@ -166,7 +167,17 @@ export function App({ config }: { config: DashboardConfig }) {
         <Login onToken={login} reason="Paste a valid token to connect again." />
       </div>
     );
+  } else if (lookbackView && lookback instanceof Error) {
+    main = (
+      <StateNotice kind="error" title="This view failed to load">
+        <p>{lookback.message}. Reload the page to try again.</p>
+      </StateNotice>
+    );
+  } else if (lookbackView && !lookback) {
+    main = <StateNotice kind="loading" title="Loading the view…" />;
   } else {
+    // Set when a look-back view is open (the branches above wait for it).
+    const views = lookback as LookbackModule;
     switch (url.view) {
       case 'overview':
         main = (
@@ -199,7 +210,7 @@ export function App({ config }: { config: DashboardConfig }) {
         break;
       case 'traces':
         main = (
-          <TraceView
+          <views.TraceView
             traceId={url.trace ?? undefined}
             sessionId={url.session ?? undefined}
             liveEvents={liveEvents}
@@ -212,7 +223,7 @@ export function App({ config }: { config: DashboardConfig }) {
         break;
       case 'collaboration':
         main = (
-          <CollaborationView
+          <views.CollaborationView
             liveEvents={liveEvents}
             liveVersion={version}
             graphql={graphql}
@@ -223,7 +234,7 @@ export function App({ config }: { config: DashboardConfig }) {
         break;
       case 'alerts':
         main = (
-          <AlertsView
+          <views.AlertsView
             liveAlerts={liveAlerts}
             liveVersion={version}
             graphql={graphql}
@@ -233,7 +244,7 @@ export function App({ config }: { config: DashboardConfig }) {
         break;
       case 'history':
         main = (
-          <HistoryView
+          <views.HistoryView
             graphql={graphql}
             from={url.from}
             to={url.to}
