@@ -108,7 +108,9 @@ try {
     execFileSync(
       bin('vite'),
       ['build', '--config', 'apps/dashboard/vite.config.mjs', '--logLevel', 'warn'],
-      { cwd: root, stdio: 'inherit' },
+      // Vite keeps an NODE_ENV it inherits: under Jest (`test`) it would bundle React's
+      // development build. The dashboard is always built for production.
+      { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } },
     );
     writeFileSync(dashboardStamp, new Date().toISOString());
     process.stderr.write('build: dashboard done\n');
