@@ -32,7 +32,15 @@ module.exports = {
   forceExit: true,
   reporters: ['default', '<rootDir>/test/harness/summary-reporter.js'],
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,scripts}/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      // test/dashboard: the dashboard's Vitest suite, run by Jest so `npm test` counts it.
+      testMatch: [
+        '<rootDir>/{apps,libs,scripts}/**/*.spec.ts',
+        '<rootDir>/test/dashboard/**/*.spec.ts',
+      ],
+    },
     {
       ...common,
       displayName: 'integration',

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Compiles apps and libs into dist/ when the sources are newer than the last build (or with
-// --force). Several `npm run start:*` at once share one build through a lock directory.
+// --force), and builds the dashboard (apps/dashboard, Vite) into dist/dashboard when its sources
+// are newer than its own build. Several `npm run start:*` at once share one build through a lock
+// directory.
 import { execFileSync } from 'node:child_process';
 import {
   cpSync,
@@ -15,29 +17,39 @@ import { join } from 'node:path';
 
 if (process.argv.includes('--help')) {
   console.log(
-    'usage: node scripts/build.mjs [--force]\n  compiles apps/ and libs/ into dist/ if sources changed',
+    'usage: node scripts/build.mjs [--force]\n  compiles apps/ and libs/ into dist/, and the dashboard into dist/dashboard, if sources changed',
   );
   process.exit(0);
 }
 const root = new URL('..', import.meta.url).pathname;
 const stamp = join(root, 'dist', '.build-stamp');
+const dashboardDir = join(root, 'dist', 'dashboard');
+const dashboardStamp = join(root, 'dist', '.dashboard-stamp');
 const lock = join(root, '.build.lock');
+/** The dashboard is built by Vite on its own (its own stamp): the server build skips it. */
+const DASHBOARD_SOURCES = join(root, 'apps', 'dashboard');
 
-function newest(path) {
+function newest(path, skip = '') {
+  if (path === skip) return 0;
   const info = statSync(path);
   if (!info.isDirectory()) return info.mtimeMs;
   let max = info.mtimeMs;
-  for (const name of readdirSync(path)) max = Math.max(max, newest(join(path, name)));
+  for (const name of readdirSync(path)) max = Math.max(max, newest(join(path, name), skip));
   return max;
 }
-const fresh = () =>
-  existsSync(stamp) &&
-  statSync(stamp).mtimeMs >=
-    Math.max(
-      ...['apps', 'libs', 'tsconfig.json', 'tsconfig.build.json', 'package-lock.json'].map((p) =>
-        newest(join(root, p)),
-      ),
-    );
+const newerThan = (file, sources, skip) =>
+  existsSync(file) &&
+  statSync(file).mtimeMs >= Math.max(...sources.map((p) => newest(join(root, p), skip)));
+const serverFresh = () =>
+  newerThan(
+    stamp,
+    ['apps', 'libs', 'tsconfig.json', 'tsconfig.build.json', 'package-lock.json'],
+    DASHBOARD_SOURCES,
+  );
+const dashboardFresh = () =>
+  existsSync(join(dashboardDir, 'index.html')) &&
+  newerThan(dashboardStamp, ['apps/dashboard', 'libs/contracts/src', 'package-lock.json']);
+const fresh = () => serverFresh() && dashboardFresh();
 
 const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 function acquire() {
@@ -58,10 +70,15 @@ function acquire() {
 if (!process.argv.includes('--force') && fresh()) process.exit(0);
 acquire();
 try {
-  if (process.argv.includes('--force') || !fresh()) {
+  const force = process.argv.includes('--force');
+  const bin = (name) => join(root, 'node_modules', '.bin', name);
+  if (force || !serverFresh()) {
     process.stderr.write('build: compiling apps and libs into dist/ ...\n');
-    const bin = (name) => join(root, 'node_modules', '.bin', name);
-    rmSync(join(root, 'dist'), { recursive: true, force: true });
+    // Everything but the dashboard's build, which has its own stamp.
+    if (existsSync(join(root, 'dist')))
+      for (const name of readdirSync(join(root, 'dist')))
+        if (name !== 'dashboard' && name !== '.dashboard-stamp')
+          rmSync(join(root, 'dist', name), { recursive: true, force: true });
     try {
       execFileSync(bin('tsc'), ['-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
     } catch (error) {
@@ -84,6 +101,19 @@ try {
     });
     writeFileSync(stamp, new Date().toISOString());
     process.stderr.write('build: done\n');
+  }
+  if (force || !dashboardFresh()) {
+    process.stderr.write('build: building the dashboard into dist/dashboard ...\n');
+    rmSync(dashboardStamp, { force: true });
+    execFileSync(
+      bin('vite'),
+      ['build', '--config', 'apps/dashboard/vite.config.mjs', '--logLevel', 'warn'],
+      // Vite keeps an NODE_ENV it inherits: under Jest (`test`) it would bundle React's
+      // development build. The dashboard is always built for production.
+      { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } },
+    );
+    writeFileSync(dashboardStamp, new Date().toISOString());
+    process.stderr.write('build: dashboard done\n');
   }
 } finally {
   rmSync(lock, { recursive: true, force: true });

@@ -4,7 +4,7 @@ import { AppProcess, postJson } from '../harness/apps';
 import { freePort } from '../harness/ports';
 
 /**
- * The live page at the gateway's `/`, driven in a real headless Chromium against the all-in-one
+ * The live console at the gateway's `/console` (the dashboard is at `/`), driven in a real headless Chromium against the all-in-one
  * app started from dist/ with the in-memory stream (what a new user's `npm start` runs).
  */
 const CHROMIUM = '/usr/bin/chromium';
@@ -113,7 +113,7 @@ describe('Live page in headless Chromium (all-in-one, memory stream)', () => {
     page.setDefaultTimeout(WAIT_MS);
     pageErrors = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.goto(`${gatewayUrl}/`);
+    await page.goto(`${gatewayUrl}/console`);
     await page.waitForSelector('#status[data-state="disconnected"]');
   });
 

@@ -140,7 +140,9 @@ describe('All-in-one, as `npm start` runs it without REDIS_URL', () => {
       });
       const page = await fetch(`${gatewayUrl}/`);
       expect(page.headers.get('content-type')).toContain('text/html');
-      expect(await page.text()).toContain('/socket.io/socket.io');
+      expect(await page.text()).toContain('/assets/'); // the dashboard's build
+      const console = await fetch(`${gatewayUrl}/console`);
+      expect(await console.text()).toContain('/socket.io/socket.io');
     } finally {
       client.close();
     }

@@ -4,6 +4,8 @@ import { loadConfigOrExit } from '@auren/config';
 import { ListenError, listenOn, runStartup, serveMetrics } from '@auren/platform';
 import { MemoryAlertLog, MemoryStream, StreamingModuleOptions } from '@auren/streaming';
 import { createGatewayApp } from '../../gateway/src/gateway.app';
+import { DashboardSettings } from '../../gateway/src/page/dashboard-settings';
+import { gatewayOrigins } from '../../history/src/graphql/cors';
 import { createHistoryApp, historyDatabaseReady } from '../../history/src/history.app';
 import { startGrpcIngest } from '../../ingest/src/grpc/grpc-ingest.server';
 import { createIngestApp } from '../../ingest/src/ingest.app';
@@ -55,7 +57,11 @@ void runStartup(async (startup) => {
   const apps = [ingest, gateway];
   let history = 'history off';
   if (config.history.enabled) {
-    const app = await createHistoryApp(config, { streaming });
+    const gatewayPort = (gateway.getHttpServer().address() as AddressInfo).port;
+    const app = await createHistoryApp(config, {
+      streaming,
+      dashboardOrigins: gatewayOrigins(config.host, gatewayPort),
+    });
     await listenOn({ variable: 'HISTORY_PORT', port: config.history.port, host: config.host }, () =>
       app.listen(config.history.port, config.host),
     );
@@ -63,6 +69,8 @@ void runStartup(async (startup) => {
     await historyDatabaseReady(app);
     apps.push(app);
     const { port } = app.getHttpServer().address() as AddressInfo;
+    // The dashboard at the gateway's `/` finds GraphQL here (GET /dashboard/config.json).
+    gateway.get(DashboardSettings).useHistoryPort(port);
     history = `history at http://${config.host}:${port}/graphql`;
   }
   await serveMetrics(config, apps);

@@ -8,6 +8,7 @@ import { ConnectionRegistry } from './connections/connection-registry';
 import { ConnectionsModule } from './connections/connections.module';
 import { DeliveryModule } from './delivery/delivery.module';
 import { StreamReaders } from './delivery/stream-readers';
+import { DashboardSettings } from './page/dashboard-settings';
 import { PageController } from './page/page.controller';
 
 @Module({})
@@ -41,6 +42,8 @@ export class GatewayModule {
         }),
       ],
       controllers: [PageController],
+      providers: [DashboardSettings],
+      exports: [DashboardSettings],
     };
   }
 }

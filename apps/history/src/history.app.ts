@@ -4,6 +4,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { AurenConfig, logLevels } from '@auren/config';
 import { answerMethodNotAllowed, HttpErrorFilter } from '@auren/platform';
 import { StreamingModuleOptions } from '@auren/streaming';
+import { graphqlCorsOrigin } from './graphql/cors';
 import { LeaderStreamTransport } from './alerts/leader-stream.transport';
 import { HistoryModule } from './history.module';
 import { runMigrations } from './store/migrations';
@@ -94,7 +95,12 @@ export async function historyDatabaseReady(app: NestFastifyApplication): Promise
  */
 export async function createHistoryApp(
   config: AurenConfig,
-  options: { streaming?: StreamingModuleOptions; database?: SqlDatabase } = {},
+  options: {
+    streaming?: StreamingModuleOptions;
+    database?: SqlDatabase;
+    /** Browser origins allowed besides AUREN_CORS_ORIGINS (the all-in-one gateway's). */
+    dashboardOrigins?: string[];
+  } = {},
 ): Promise<NestFastifyApplication> {
   const db = options.database
     ? await openHistoryDatabase(config, options.database)
@@ -111,6 +117,13 @@ export async function createHistoryApp(
     { logger: logLevels(config.logLevel), abortOnError: false },
   );
   app.useGlobalFilters(new HttpErrorFilter());
+  // The dashboard's look-back views call GraphQL from the gateway's origin (docs/dashboard.md).
+  app.enableCors({
+    origin: graphqlCorsOrigin(config, options.dashboardOrigins),
+    methods: ['GET', 'POST', 'OPTIONS'],
+    allowedHeaders: ['Content-Type', 'Authorization'],
+    maxAge: 600,
+  });
   answerMethodNotAllowed(app.getHttpAdapter().getInstance());
   // The writers: a Redis or Kafka consumer group shared with the other replicas, or this
   // process's own reader of the memory stream (the all-in-one process: pass `streaming.shared`).

@@ -151,6 +151,13 @@ export const envSchema = z.object({
     .default('false')
     .transform((value) => value === 'true' || value === '1'),
   HISTORY_PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  AUREN_DASHBOARD_HISTORY_URL: z
+    .string()
+    .url(
+      'must be the URL of the history GraphQL API, for example https://history.example.com/graphql',
+    )
+    .regex(/^https?:\/\//i, 'must be an http:// or https:// URL')
+    .optional(),
   DATABASE_URL: z
     .string()
     .regex(

@@ -110,6 +110,14 @@ export interface AurenConfig {
     /** Run only the operations of that file. */
     onlyPersisted: boolean;
   };
+  /** The dashboard the gateway serves at `/` (docs/dashboard.md). */
+  dashboard: {
+    /**
+     * The history GraphQL URL the dashboard's look-back views call (`AUREN_DASHBOARD_HISTORY_URL`);
+     * unset: none, unless the all-in-one process tells its gateway where its history listens.
+     */
+    historyUrl?: string;
+  };
   /** The history service (docs/history.md). */
   history: {
     port: number;
@@ -401,6 +409,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AurenConfig {
       persistedQueriesFile: e.AUREN_GRAPHQL_PERSISTED_QUERIES,
       onlyPersisted: e.AUREN_GRAPHQL_ONLY_PERSISTED,
     },
+    dashboard: { historyUrl: e.AUREN_DASHBOARD_HISTORY_URL },
     history: {
       port: e.HISTORY_PORT,
       databaseUrl: e.DATABASE_URL,

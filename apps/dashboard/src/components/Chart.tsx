@@ -1,0 +1,73 @@
+import { useEffect, useRef } from 'react';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+
+export interface ChartProps {
+  /** Accessible summary of what the chart shows (canvas has no text of its own). */
+  label: string;
+  /** Changes when the series set changes (the chart is then rebuilt; otherwise only its data). */
+  structureKey: string;
+  options: () => Omit<uPlot.Options, 'width' | 'height'>;
+  data: uPlot.AlignedData;
+  height?: number;
+  testId?: string;
+}
+
+/** A uPlot chart that follows its container's width and takes new data without a rebuild. */
+export function Chart({ label, structureKey, options, data, height = 180, testId }: ChartProps) {
+  const box = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+  const latest = useRef(data);
+  latest.current = data;
+
+  useEffect(() => {
+    const element = box.current;
+    if (!element) return;
+    const chart = new uPlot(
+      { ...options(), width: Math.max(200, element.clientWidth), height },
+      latest.current,
+      element,
+    );
+    plot.current = chart;
+    const observer = new ResizeObserver(() =>
+      chart.setSize({ width: Math.max(200, element.clientWidth), height }),
+    );
+    observer.observe(element);
+    return () => {
+      observer.disconnect();
+      chart.destroy();
+      plot.current = null;
+    };
+    // `options` is read only when the structure changes (structureKey says when).
+  }, [structureKey, height]);
+
+  useEffect(() => {
+    plot.current?.setData(data);
+  }, [data]);
+
+  return <div className="chart" ref={box} role="img" aria-label={label} data-testid={testId} />;
+}
+
+/** Colours of series, readable on light and dark backgrounds. */
+export const PALETTE = [
+  '#4e79a7',
+  '#f28e2b',
+  '#59a14f',
+  '#e15759',
+  '#b07aa1',
+  '#76b7b2',
+  '#edc948',
+  '#ff9da7',
+  '#9c755f',
+  '#bab0ac',
+  '#1f77b4',
+  '#8c564b',
+];
+
+/** Axis colours from the theme's CSS variables. */
+export function axisStyle(): Pick<uPlot.Axis, 'stroke' | 'grid' | 'ticks'> {
+  const css = getComputedStyle(document.documentElement);
+  const text = css.getPropertyValue('--muted').trim() || '#666';
+  const grid = css.getPropertyValue('--grid').trim() || '#ddd';
+  return { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
+}

@@ -1,0 +1,566 @@
+/**
+ * A run (the events of one trace or session) as a tree, built in the browser from the stored
+ * events (GraphQL `trace`/`session`, each node's `event`) merged with the live events of the same
+ * run, so an open run keeps growing. The parent rules are those of the history service
+ * (docs/graphql.md, "trace(id)"), written again here: the browser bundle does not import server code.
+ */
+import type { StreamedEvent } from './contracts';
+
+/** One event of a run, in the fields the tree and the views need. */
+export interface RunEvent {
+  eventId: string;
+  eventType: string;
+  /** ISO time as received. */
+  timestamp: string;
+  /** `timestamp` in epoch milliseconds (NaN-safe: 0 when unparseable). */
+  ms: number;
+  agentId: string;
+  targetAgentId: string | null;
+  parentEventId: string | null;
+  traceId: string | null;
+  sessionId: string | null;
+  model: string | null;
+  latencyMs: number | null;
+  inputTokens: number | null;
+  outputTokens: number | null;
+  tokens: number | null;
+  cost: number | null;
+  success: boolean | null;
+  errorType: string | null;
+  spanId: string | null;
+  parentSpanId: string | null;
+  /** The event as streamed, for the details pane. */
+  raw: Record<string, unknown> | null;
+}
+
+/** The stored event fields the run query asks for (queries.ts, RUN_FIELDS). */
+export interface StoredEvent {
+  eventId: string;
+  eventType: string;
+  timestamp: string;
+  agentId: string;
+  targetAgentId?: string | null;
+  parentEventId?: string | null;
+  traceId?: string | null;
+  sessionId?: string | null;
+  model?: string | null;
+  latencyMs?: number | null;
+  inputTokens?: number | null;
+  outputTokens?: number | null;
+  tokens?: number | null;
+  cost?: number | null;
+  success?: boolean | null;
+  errorType?: string | null;
+  raw?: unknown;
+}
+
+type Json = Record<string, unknown>;
+const obj = (value: unknown): Json | undefined =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Json)
+    : undefined;
+const str = (value: unknown): string | null =>
+  typeof value === 'string' && value !== '' ? value : null;
+const num = (value: unknown): number | null =>
+  typeof value === 'number' && Number.isFinite(value) ? value : null;
+const bool = (value: unknown): boolean | null => (typeof value === 'boolean' ? value : null);
+
+/** Epoch ms of an ISO time; 0 when it does not parse. */
+export function toMillis(iso: string): number {
+  const ms = Date.parse(iso);
+  return Number.isFinite(ms) ? ms : 0;
+}
+
+function spanField(raw: Json | undefined, field: 'span_id' | 'parent_span_id'): string | null {
+  if (!raw) return null;
+  const metadata = obj(raw.metadata);
+  return (
+    str(obj(metadata?.otel)?.[field]) ?? str(metadata?.[field]) ?? str(obj(raw.payload)?.[field])
+  );
+}
+
+/** A live event (Socket.IO `stream_event`) as a run event; its figures as the history files them. */
+export function fromStreamed(event: StreamedEvent): RunEvent {
+  const raw = event as unknown as Json;
+  const m = obj(raw.performance_metrics) ?? {};
+  const input = num(m.input_tokens);
+  const output = num(m.output_tokens);
+  const used = num(m.tokens_used);
+  const timestamp = str(event.timestamp) ?? str(event.received_at) ?? '';
+  return {
+    eventId: event.event_id,
+    eventType: event.event_type,
+    timestamp,
+    ms: toMillis(timestamp),
+    agentId: str(obj(raw.source_agent)?.id) ?? '?',
+    targetAgentId: str(obj(raw.target_agent)?.id),
+    parentEventId: str(event.parent_event_id),
+    traceId: str(event.trace_id),
+    sessionId: str(event.session_id),
+    model: str(m.model) ?? str(obj(raw.payload)?.model),
+    latencyMs: num(m.latency_ms),
+    inputTokens: input,
+    outputTokens: output,
+    tokens: used ?? (input !== null || output !== null ? (input ?? 0) + (output ?? 0) : null),
+    cost: num(m.token_cost),
+    success: bool(m.success),
+    errorType: str(m.error_type),
+    spanId: spanField(raw, 'span_id'),
+    parentSpanId: spanField(raw, 'parent_span_id'),
+    raw,
+  };
+}
+
+/** A stored event (GraphQL `Event`) as a run event. */
+export function fromStored(event: StoredEvent): RunEvent {
+  const raw = obj(event.raw) ?? null;
+  return {
+    eventId: event.eventId,
+    eventType: event.eventType,
+    timestamp: event.timestamp,
+    ms: toMillis(event.timestamp),
+    agentId: event.agentId,
+    targetAgentId: event.targetAgentId ?? null,
+    parentEventId: event.parentEventId ?? null,
+    traceId: event.traceId ?? null,
+    sessionId: event.sessionId ?? null,
+    model: event.model ?? null,
+    latencyMs: num(event.latencyMs),
+    inputTokens: num(event.inputTokens),
+    outputTokens: num(event.outputTokens),
+    tokens: num(event.tokens),
+    cost: num(event.cost),
+    success: bool(event.success),
+    errorType: event.errorType ?? null,
+    spanId: spanField(raw ?? undefined, 'span_id'),
+    parentSpanId: spanField(raw ?? undefined, 'parent_span_id'),
+    raw,
+  };
+}
+
+const STARTED = 'agent_execution_started';
+const COMPLETED = 'agent_execution_completed';
+const typeRank = (type: string): number => (type === STARTED ? 0 : type === COMPLETED ? 2 : 1);
+
+/**
+ * The union of the stored and the live events of a run, each event once (by `event_id`; the
+ * stored copy wins), oldest first. Ties in time: starts first, completions last, then the order
+ * they came in.
+ */
+export function mergeRunEvents(stored: readonly RunEvent[], live: readonly RunEvent[]): RunEvent[] {
+  const byId = new Map<string, { event: RunEvent; index: number }>();
+  let index = 0;
+  for (const list of [stored, live])
+    for (const event of list) {
+      if (!byId.has(event.eventId)) byId.set(event.eventId, { event, index });
+      index++;
+    }
+  return [...byId.values()]
+    .sort(
+      (a, b) =>
+        a.event.ms - b.event.ms ||
+        typeRank(a.event.eventType) - typeRank(b.event.eventType) ||
+        a.index - b.index,
+    )
+    .map((entry) => entry.event);
+}
+
+/** Whether a live event belongs to the run being shown. */
+export function inRun(
+  event: StreamedEvent,
+  run: { traceId?: string; sessionId?: string },
+): boolean {
+  if (run.traceId) return event.trace_id === run.traceId;
+  if (run.sessionId) return event.session_id === run.sessionId;
+  return false;
+}
+
+export interface RunTotals {
+  events: number;
+  failures: number;
+  inputTokens: number;
+  outputTokens: number;
+  tokens: number;
+  cost: number;
+}
+
+export interface RunNode {
+  event: RunEvent;
+  parentId: string | null;
+  depth: number;
+  childIds: string[];
+  /** See docs/graphql.md: a start with its completion, else latency, else time to last descendant. */
+  durationMs: number | null;
+  /** A started agent execution whose completion has not been seen (yet). */
+  open: boolean;
+  /** The completion event paired with this start, when seen. */
+  completionId: string | null;
+  /**
+   * For a completion: the start it closes. Its latency is the whole execution's (shown on the
+   * start), so the waterfall draws the completion as an instant.
+   */
+  completes: string | null;
+  totals: RunTotals;
+}
+
+export interface RunTree {
+  id: string;
+  startMs: number;
+  /** The latest moment the run covers: the last event, or the end of the longest node. */
+  endMs: number;
+  durationMs: number;
+  agents: string[];
+  totals: RunTotals;
+  rootIds: string[];
+  /** Pre-order, children oldest first. */
+  nodes: RunNode[];
+  /** Some agent execution is still open. */
+  inProgress: boolean;
+  truncated: boolean;
+}
+
+function parentsOf(events: readonly RunEvent[]): {
+  parent: Map<string, string | null>;
+  completionOf: Map<string, RunEvent>;
+} {
+  const byId = new Map(events.map((e) => [e.eventId, e]));
+  const spanOwner = new Map<string, string>();
+  for (const e of events)
+    if (e.spanId && !spanOwner.has(e.spanId)) spanOwner.set(e.spanId, e.eventId);
+  const open = new Map<string, string[]>();
+  const parent = new Map<string, string | null>();
+  const completionOf = new Map<string, RunEvent>();
+  for (const e of events) {
+    const owner = e.spanId ? spanOwner.get(e.spanId) : undefined;
+    let p: string | undefined = owner !== undefined && owner !== e.eventId ? owner : undefined;
+    const stack = open.get(e.agentId) ?? [];
+    if (e.eventType === COMPLETED) {
+      let closes: string | undefined;
+      if (p !== undefined && stack.includes(p)) closes = p;
+      else if (e.parentEventId && stack.includes(e.parentEventId)) closes = e.parentEventId;
+      else if (p === undefined) closes = stack[stack.length - 1];
+      if (closes !== undefined) {
+        p = closes;
+        stack.splice(stack.lastIndexOf(closes), 1);
+        completionOf.set(closes, e);
+      }
+    }
+    if (
+      p === undefined &&
+      e.parentEventId &&
+      e.parentEventId !== e.eventId &&
+      byId.has(e.parentEventId)
+    )
+      p = e.parentEventId;
+    if (p === undefined && e.parentSpanId) {
+      const spanParent = spanOwner.get(e.parentSpanId);
+      if (spanParent !== undefined && spanParent !== e.eventId) p = spanParent;
+    }
+    if (p === undefined && e.eventType !== COMPLETED) p = stack[stack.length - 1];
+    parent.set(e.eventId, p ?? null);
+    if (e.eventType === STARTED) {
+      stack.push(e.eventId);
+      open.set(e.agentId, stack);
+    }
+  }
+  // A parent that would close a cycle is dropped.
+  const settled = new Set<string>();
+  for (const e of events) {
+    const path = new Set<string>();
+    let current: string | null = e.eventId;
+    while (current !== null && !settled.has(current)) {
+      if (path.has(current)) {
+        parent.set(current, null);
+        break;
+      }
+      path.add(current);
+      current = parent.get(current) ?? null;
+    }
+    for (const id of path) settled.add(id);
+  }
+  return { parent, completionOf };
+}
+
+const zero = (): RunTotals => ({
+  events: 0,
+  failures: 0,
+  inputTokens: 0,
+  outputTokens: 0,
+  tokens: 0,
+  cost: 0,
+});
+
+function own(e: RunEvent): RunTotals {
+  return {
+    events: 1,
+    failures: e.success === false ? 1 : 0,
+    inputTokens: e.inputTokens ?? 0,
+    outputTokens: e.outputTokens ?? 0,
+    tokens: e.tokens ?? 0,
+    cost: e.cost ?? 0,
+  };
+}
+
+function add(into: RunTotals, more: RunTotals): void {
+  into.events += more.events;
+  into.failures += more.failures;
+  into.inputTokens += more.inputTokens;
+  into.outputTokens += more.outputTokens;
+  into.tokens += more.tokens;
+  into.cost += more.cost;
+}
+
+/** The run as a tree; `events` oldest first (as {@link mergeRunEvents} answers). Null when empty. */
+export function buildRunTree(
+  id: string,
+  events: readonly RunEvent[],
+  truncated = false,
+): RunTree | null {
+  if (events.length === 0) return null;
+  const { parent, completionOf } = parentsOf(events);
+  const children = new Map<string, string[]>();
+  const rootIds: string[] = [];
+  for (const e of events) {
+    const p = parent.get(e.eventId) ?? null;
+    if (p === null) rootIds.push(e.eventId);
+    else {
+      const list = children.get(p);
+      if (list) list.push(e.eventId);
+      else children.set(p, [e.eventId]);
+    }
+  }
+  const byId = new Map(events.map((e) => [e.eventId, e]));
+  const nodes: RunNode[] = [];
+  const nodeOf = new Map<string, RunNode>();
+  const completesOf = new Map<string, string>();
+  const stack = [...rootIds].reverse().map((rootId) => ({ id: rootId, depth: 0 }));
+  while (stack.length > 0) {
+    const { id: nodeId, depth } = stack.pop()!;
+    const event = byId.get(nodeId)!;
+    const childIds = children.get(nodeId) ?? [];
+    const completion = completionOf.get(nodeId);
+    const node: RunNode = {
+      completes: null,
+      event,
+      parentId: parent.get(nodeId) ?? null,
+      depth,
+      childIds,
+      durationMs: null,
+      open: event.eventType === STARTED && !completion,
+      completionId: completion?.eventId ?? null,
+      totals: own(event),
+    };
+    nodes.push(node);
+    nodeOf.set(nodeId, node);
+    if (completion) completesOf.set(completion.eventId, nodeId);
+    for (let i = childIds.length - 1; i >= 0; i--)
+      stack.push({ id: childIds[i], depth: depth + 1 });
+  }
+  for (const [completionId, startId] of completesOf) {
+    const node = nodeOf.get(completionId);
+    if (node) node.completes = startId;
+  }
+  const lastMs = new Map<string, number>();
+  let endMs = events[events.length - 1].ms;
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const node = nodes[i];
+    const at = node.event.ms;
+    let latest = at;
+    for (const c of node.childIds) latest = Math.max(latest, lastMs.get(c) ?? at);
+    lastMs.set(node.event.eventId, latest);
+    for (const c of node.childIds) add(node.totals, nodeOf.get(c)!.totals);
+    const completion = completionOf.get(node.event.eventId);
+    if (completion) node.durationMs = completion.latencyMs ?? completion.ms - at;
+    else if (node.event.latencyMs !== null) node.durationMs = node.event.latencyMs;
+    else if (node.childIds.length > 0) node.durationMs = latest - at;
+    if (node.durationMs !== null && node.completes === null)
+      endMs = Math.max(endMs, at + node.durationMs);
+  }
+  const totals = zero();
+  for (const rootId of rootIds) add(totals, nodeOf.get(rootId)!.totals);
+  const startMs = events[0].ms;
+  return {
+    id,
+    startMs,
+    endMs,
+    durationMs: endMs - startMs,
+    agents: [...new Set(events.map((e) => e.agentId))].sort(),
+    totals,
+    rootIds,
+    nodes,
+    inProgress: nodes.some((n) => n.open),
+    truncated,
+  };
+}
+
+export interface WaterfallBar {
+  eventId: string;
+  /** Offset from the run's start, percent of the span (0..100). */
+  leftPct: number;
+  /** Width, percent of the span; at least `minPct` so instants stay visible. */
+  widthPct: number;
+  /** The bar runs to the end of the span because the execution is still open. */
+  open: boolean;
+  /** An instant event (no duration known). */
+  instant: boolean;
+}
+
+/**
+ * Waterfall geometry: each node's bar from its start to its end on a common time axis from the
+ * run's first event to `max(run end, now)` (`now` only matters for a run in progress: its open
+ * executions run to `now`).
+ */
+export function waterfall(
+  tree: RunTree,
+  now?: number,
+  minPct = 0.4,
+): { spanMs: number; bars: WaterfallBar[] } {
+  const end = tree.inProgress && now !== undefined ? Math.max(tree.endMs, now) : tree.endMs;
+  const spanMs = Math.max(1, end - tree.startMs);
+  const bars = tree.nodes.map((node) => {
+    const start = node.event.ms - tree.startMs;
+    let duration = node.completes === null ? node.durationMs : null;
+    const open = node.open && tree.inProgress;
+    if (open) duration = end - node.event.ms;
+    const instant = duration === null || duration <= 0;
+    let leftPct = clamp((start / spanMs) * 100, 0, 100);
+    const widthPct = clamp(instant ? minPct : ((duration as number) / spanMs) * 100, minPct, 100);
+    // A bar that would pass the end (an instant at the very end) is moved back inside.
+    if (leftPct + widthPct > 100) leftPct = 100 - widthPct;
+    return { eventId: node.event.eventId, leftPct, widthPct, open, instant };
+  });
+  return { spanMs, bars };
+}
+
+const clamp = (v: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, v));
+
+/** The ids of the nodes a collapsed set hides (every descendant of a collapsed node). */
+export function hiddenByCollapse(tree: RunTree, collapsed: ReadonlySet<string>): Set<string> {
+  const hidden = new Set<string>();
+  for (const node of tree.nodes) {
+    // Pre-order: a node's parent comes before it.
+    if (node.parentId !== null && (collapsed.has(node.parentId) || hidden.has(node.parentId)))
+      hidden.add(node.event.eventId);
+  }
+  return hidden;
+}
+
+export type RunStatus = 'running' | 'failed' | 'ok';
+
+export interface RecentRun {
+  traceId: string;
+  /** The agent of the run's first event. */
+  agent: string;
+  agents: number;
+  events: number;
+  cost: number;
+  tokens: number;
+  failures: number;
+  firstMs: number;
+  lastMs: number;
+  status: RunStatus;
+}
+
+/**
+ * The runs (trace ids) of the live events, most recent activity first: agent, counts, cost, last
+ * activity and status (running while an agent execution start has no completion).
+ */
+export function recentRuns(events: readonly StreamedEvent[], limit = 200): RecentRun[] {
+  interface Acc extends RecentRun {
+    agentSet: Set<string>;
+    open: Map<string, number>;
+    seen: Set<string>;
+  }
+  const runs = new Map<string, Acc>();
+  for (const event of events) {
+    const traceId = event.trace_id;
+    if (!traceId) continue;
+    const e = fromStreamed(event);
+    let run = runs.get(traceId);
+    if (!run) {
+      run = {
+        traceId,
+        agent: e.agentId,
+        agents: 0,
+        events: 0,
+        cost: 0,
+        tokens: 0,
+        failures: 0,
+        firstMs: e.ms,
+        lastMs: e.ms,
+        status: 'ok',
+        agentSet: new Set(),
+        open: new Map(),
+        seen: new Set(),
+      };
+      runs.set(traceId, run);
+    }
+    if (run.seen.has(e.eventId)) continue;
+    run.seen.add(e.eventId);
+    run.events++;
+    run.cost += e.cost ?? 0;
+    run.tokens += e.tokens ?? 0;
+    if (e.success === false) run.failures++;
+    run.agentSet.add(e.agentId);
+    if (e.ms < run.firstMs) {
+      run.firstMs = e.ms;
+      run.agent = e.agentId;
+    }
+    run.lastMs = Math.max(run.lastMs, e.ms);
+    if (e.eventType === STARTED) run.open.set(e.agentId, (run.open.get(e.agentId) ?? 0) + 1);
+    if (e.eventType === COMPLETED) {
+      const n = run.open.get(e.agentId) ?? 0;
+      if (n > 0) run.open.set(e.agentId, n - 1);
+    }
+  }
+  const list: RecentRun[] = [];
+  for (const run of runs.values()) {
+    const openCount = [...run.open.values()].reduce((a, b) => a + b, 0);
+    list.push({
+      traceId: run.traceId,
+      agent: run.agent,
+      agents: run.agentSet.size,
+      events: run.events,
+      cost: run.cost,
+      tokens: run.tokens,
+      failures: run.failures,
+      firstMs: run.firstMs,
+      lastMs: run.lastMs,
+      status: openCount > 0 ? 'running' : run.failures > 0 ? 'failed' : 'ok',
+    });
+  }
+  list.sort((a, b) => b.lastMs - a.lastMs || a.traceId.localeCompare(b.traceId));
+  return list.slice(0, limit);
+}
+
+export type NodeKind = 'agent' | 'llm' | 'tool' | 'collab' | 'other';
+
+/** The kind of a node, for its colour. */
+export function nodeKind(eventType: string): NodeKind {
+  if (eventType === STARTED || eventType === COMPLETED) return 'agent';
+  if (eventType === 'llm_call') return 'llm';
+  if (eventType === 'tool_usage') return 'tool';
+  if (eventType === 'agent_collaboration') return 'collab';
+  return 'other';
+}
+
+/** What a node is, in a few words: `LLM call · gpt-4o`, `Tool · search`, `planner started`. */
+export function nodeLabel(e: RunEvent): string {
+  const payload = obj(e.raw?.payload) ?? {};
+  switch (e.eventType) {
+    case STARTED:
+      return `${e.agentId} started`;
+    case COMPLETED:
+      return `${e.agentId} completed`;
+    case 'llm_call':
+      return e.model ? `LLM call · ${e.model}` : 'LLM call';
+    case 'tool_usage': {
+      const tool = str(payload.tool_name) ?? str(payload.tool) ?? str(payload.name);
+      return tool ? `Tool · ${tool}` : 'Tool call';
+    }
+    case 'agent_collaboration':
+      return e.targetAgentId ? `Collaboration → ${e.targetAgentId}` : 'Collaboration';
+    default:
+      return e.eventType.replace(/_/g, ' ');
+  }
+}

@@ -1,0 +1,322 @@
+import { useCallback, useMemo } from 'react';
+import type uPlot from 'uplot';
+import { Chart, PALETTE, axisStyle } from '../components/Chart';
+import { Feed } from '../components/Feed';
+import { StateNotice } from '../components/StateNotice';
+import type { StreamedEvent } from '../contracts';
+import { useNow, useThrottledVersion } from '../app/hooks';
+import { eventTime } from '../live/event-facts';
+import type { LiveStore } from '../live/store';
+import {
+  formatClock,
+  formatCompact,
+  formatCost,
+  formatDuration,
+  formatInt,
+  formatPercent,
+  formatRelative,
+} from '../format';
+import { LATENCY_BOUNDS, agentDetailData, eventError } from './agent-detail-data';
+
+/** One agent: activity, latency histogram, cost by model, failures, tools, collaborators, feed. */
+export function AgentDetail({
+  store,
+  agentId,
+  theme,
+  query,
+  onQuery,
+  onOpen,
+  onSelectAgent,
+  loading,
+}: {
+  store: LiveStore;
+  agentId: string | null;
+  theme: string;
+  query: string;
+  onQuery: (q: string) => void;
+  onOpen: (event: StreamedEvent) => void;
+  onSelectAgent: (id: string) => void;
+  loading: boolean;
+}) {
+  const version = useThrottledVersion(store, 1000);
+  const now = useNow(10_000);
+  const agents = useMemo(() => [...store.agents.keys()].sort(), [store, version]);
+  const aggregate = agentId ? store.agents.get(agentId) : undefined;
+  const data = useMemo(
+    () =>
+      agentId
+        ? agentDetailData(
+            store.newest((e) => e.source_agent.id === agentId),
+            Date.now(),
+          )
+        : null,
+    [store, version, now, agentId],
+  );
+  const filter = useCallback(
+    (event: StreamedEvent) => event.source_agent.id === agentId,
+    [agentId],
+  );
+  const collaborators = useMemo(() => {
+    const counts = new Map<string, number>();
+    for (const edge of store.edges.values()) {
+      if (edge.source === agentId)
+        counts.set(edge.target, (counts.get(edge.target) ?? 0) + edge.count);
+      if (edge.target === agentId)
+        counts.set(edge.source, (counts.get(edge.source) ?? 0) + edge.count);
+    }
+    return [...counts.entries()].sort((a, b) => b[1] - a[1]);
+  }, [store, version, agentId]);
+
+  const picker = (
+    <label className="agent-picker">
+      Agent{' '}
+      <select
+        value={agentId ?? ''}
+        onChange={(e) => e.target.value && onSelectAgent(e.target.value)}
+      >
+        <option value="">choose…</option>
+        {agents.map((id) => (
+          <option key={id} value={id}>
+            {id}
+          </option>
+        ))}
+        {agentId && !agents.includes(agentId) && <option value={agentId}>{agentId}</option>}
+      </select>
+    </label>
+  );
+
+  if (!agentId || !data) {
+    return (
+      <div className="view" data-testid="view-agent">
+        <div className="toolbar">
+          <h1>Agent detail</h1>
+          {picker}
+        </div>
+        <StateNotice
+          kind={loading ? 'loading' : 'empty'}
+          title={agents.length ? 'Choose an agent' : 'No agent has sent an event yet'}
+        />
+      </div>
+    );
+  }
+
+  const { p50, p95 } = aggregate?.latencyQuantiles() ?? { p50: NaN, p95: NaN };
+  const maxBar = Math.max(1, ...data.histogram);
+  const activityData: uPlot.AlignedData = [data.minutes, ...data.activity.map((a) => a.counts)];
+  const costData: uPlot.AlignedData = [
+    data.minutes,
+    ...data.costByModel.slice(0, 8).map((m) => m.cost),
+  ];
+  return (
+    <div className="view" data-testid="view-agent" data-agent={agentId}>
+      <div className="toolbar">
+        <h1>
+          Agent <span data-testid="agent-name">{agentId}</span>
+          {aggregate?.role && <small className="muted"> {aggregate.role}</small>}
+        </h1>
+        {picker}
+      </div>
+      {!aggregate ? (
+        <StateNotice
+          kind={loading ? 'loading' : 'empty'}
+          title={`No event of ${agentId} in the live buffer yet`}
+        >
+          <p>It appears here as soon as it sends one (with the current filters).</p>
+        </StateNotice>
+      ) : (
+        <>
+          <dl className="stats" data-testid="agent-stats">
+            <div>
+              <dt>Status</dt>
+              <dd>{aggregate.status(now)}</dd>
+            </div>
+            <div>
+              <dt>Operations</dt>
+              <dd data-testid="agent-ops">{formatInt(aggregate.ops)}</dd>
+            </div>
+            <div>
+              <dt>Success</dt>
+              <dd>{formatPercent(aggregate.successRate)}</dd>
+            </div>
+            <div>
+              <dt>Latency p50 / p95</dt>
+              <dd>
+                {formatDuration(p50)} / {formatDuration(p95)}
+              </dd>
+            </div>
+            <div>
+              <dt>Tokens</dt>
+              <dd>{formatInt(aggregate.tokens)}</dd>
+            </div>
+            <div>
+              <dt>Cost</dt>
+              <dd>{formatCost(aggregate.cost)}</dd>
+            </div>
+            <div>
+              <dt>Last event</dt>
+              <dd>{formatRelative(aggregate.lastAt, now)}</dd>
+            </div>
+          </dl>
+          <div className="charts">
+            <figure className="panel chart-panel">
+              <figcaption>Activity per minute (last hour)</figcaption>
+              <Chart
+                label={`Events of ${agentId} per minute by type`}
+                structureKey={`${theme}|${data.activity.map((a) => a.type).join(',')}`}
+                data={activityData}
+                testId="agent-activity"
+                options={() => ({
+                  scales: { x: { time: true } },
+                  axes: [
+                    { ...axisStyle() },
+                    { ...axisStyle(), values: (_u, t) => t.map(formatCompact) },
+                  ],
+                  series: [
+                    {},
+                    ...data.activity.map((a, i) => ({
+                      label: a.type,
+                      stroke: PALETTE[i % PALETTE.length],
+                      width: 2,
+                    })),
+                  ],
+                })}
+              />
+            </figure>
+            <figure className="panel chart-panel">
+              <figcaption>Cost by model ($ per minute)</figcaption>
+              {data.costByModel.length === 0 ? (
+                <StateNotice kind="empty" title="No cost reported" />
+              ) : (
+                <Chart
+                  label={`Cost of ${agentId} per minute by model`}
+                  structureKey={`${theme}|${data.costByModel
+                    .slice(0, 8)
+                    .map((m) => m.model)
+                    .join(',')}`}
+                  data={costData}
+                  testId="agent-cost"
+                  options={() => ({
+                    scales: { x: { time: true } },
+                    axes: [
+                      { ...axisStyle() },
+                      { ...axisStyle(), size: 64, values: (_u, t) => t.map(formatCost) },
+                    ],
+                    series: [
+                      {},
+                      ...data.costByModel.slice(0, 8).map((m, i) => ({
+                        label: m.model,
+                        stroke: PALETTE[i % PALETTE.length],
+                        width: 2,
+                        value: (_u: uPlot, v: number | null) => (v == null ? '–' : formatCost(v)),
+                      })),
+                    ],
+                  })}
+                />
+              )}
+            </figure>
+            <figure className="panel chart-panel">
+              <figcaption>Latency histogram</figcaption>
+              <ul className="histogram" data-testid="latency-histogram">
+                {data.histogram.map((count, i) => (
+                  <li key={i}>
+                    <span className="bucket">
+                      {i === LATENCY_BOUNDS.length
+                        ? `≥ ${formatDuration(LATENCY_BOUNDS[i - 1])}`
+                        : `< ${formatDuration(LATENCY_BOUNDS[i])}`}
+                    </span>
+                    <span className="bar" style={{ width: `${(count / maxBar) * 100}%` }} />
+                    <span className="count">{formatInt(count)}</span>
+                  </li>
+                ))}
+              </ul>
+            </figure>
+          </div>
+          <div className="columns">
+            <section className="panel" aria-labelledby="failures-title">
+              <h2 id="failures-title">Recent failures</h2>
+              {data.failures.length === 0 ? (
+                <StateNotice kind="empty" title="No failure in the buffer" />
+              ) : (
+                <table data-testid="agent-failures">
+                  <thead>
+                    <tr>
+                      <th scope="col">Time</th>
+                      <th scope="col">Type</th>
+                      <th scope="col">Error</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {data.failures.slice(0, 15).map((event) => (
+                      <tr key={event.event_id}>
+                        <td>{formatClock(eventTime(event))}</td>
+                        <td>{event.event_type}</td>
+                        <td>
+                          <button type="button" className="link" onClick={() => onOpen(event)}>
+                            {eventError(event) ?? 'failed'}
+                          </button>
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              )}
+            </section>
+            <section className="panel" aria-labelledby="tools-title">
+              <h2 id="tools-title">Tools used</h2>
+              {data.tools.length === 0 ? (
+                <StateNotice kind="empty" title="No tool_usage event in the buffer" />
+              ) : (
+                <table data-testid="agent-tools">
+                  <thead>
+                    <tr>
+                      <th scope="col">Tool</th>
+                      <th scope="col">Calls</th>
+                      <th scope="col">Failed</th>
+                      <th scope="col">p50</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {data.tools.slice(0, 20).map((t) => (
+                      <tr key={t.tool}>
+                        <td>{t.tool}</td>
+                        <td>{formatInt(t.calls)}</td>
+                        <td>{formatInt(t.failed)}</td>
+                        <td>{formatDuration(t.p50)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              )}
+            </section>
+            <section className="panel" aria-labelledby="collab-title">
+              <h2 id="collab-title">Collaborated with</h2>
+              {collaborators.length === 0 ? (
+                <StateNotice kind="empty" title="No collaboration seen" />
+              ) : (
+                <ul className="plain" data-testid="agent-collaborators">
+                  {collaborators.slice(0, 30).map(([id, count]) => (
+                    <li key={id}>
+                      <button type="button" className="link" onClick={() => onSelectAgent(id)}>
+                        {id}
+                      </button>{' '}
+                      <span className="muted">{formatInt(count)}×</span>
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </section>
+          </div>
+          <Feed
+            store={store}
+            query={query}
+            onQuery={onQuery}
+            onOpen={onOpen}
+            filter={filter}
+            emptyText={`No event of ${agentId} yet`}
+            testId="agent-feed"
+          />
+        </>
+      )}
+    </div>
+  );
+}
