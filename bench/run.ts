@@ -22,6 +22,7 @@ import { p7Fairness } from './scenarios/p7-fairness';
 import { h1HistoryWriter } from './scenarios/h1-history-writer';
 import { h2HistoryQueries } from './scenarios/h2-history-queries';
 import { a1Alerts } from './scenarios/a1-alerts';
+import { d1Dashboard } from './scenarios/d1-dashboard';
 
 /**
  * The scenarios, in the order a run measures them. Add new ones here (see docs/performance.md,
@@ -38,6 +39,7 @@ const SCENARIOS: Scenario[] = [
   h1HistoryWriter,
   h2HistoryQueries,
   a1Alerts,
+  d1Dashboard,
 ];
 
 const USAGE = `Usage: npm run bench [-- options]
