@@ -16,6 +16,8 @@ export default tseslint.config(
       'clients/**',
       'test/harness/schemathesis/.venv/**',
       'test/harness/deploy-tools/.venv/**',
+      'bench/tools/chart-compare/node_modules/**',
+      'bench/tools/chart-compare/dist/**',
     ],
   },
   eslint.configs.recommended,
@@ -77,6 +79,18 @@ export default tseslint.config(
         Int32Array: 'readonly',
         fetch: 'readonly',
         AbortSignal: 'readonly',
+      },
+    },
+  },
+  {
+    // The chart comparison's pages run in the browser (bench/tools/chart-compare).
+    files: ['bench/tools/chart-compare/src/**/*.js'],
+    languageOptions: {
+      globals: {
+        window: 'writable',
+        document: 'readonly',
+        performance: 'readonly',
+        Float64Array: 'readonly',
       },
     },
   },

@@ -1,0 +1,9 @@
+import { resolve } from 'node:path';
+export default {
+  build: {
+    outDir: 'dist',
+    rollupOptions: {
+      input: { uplot: resolve('uplot/index.html'), echarts: resolve('echarts/index.html') },
+    },
+  },
+};
