@@ -16,7 +16,8 @@ import {
   formatPercent,
   formatRelative,
 } from '../format';
-import { LATENCY_BOUNDS, agentDetailData, eventError } from './agent-detail-data';
+import { AgentDetailAggregate, LATENCY_BOUNDS } from '../live/agent-detail';
+import { eventError } from '../live/event-facts';
 
 /** One agent: activity, latency histogram, cost by model, failures, tools, collaborators, feed. */
 export function AgentDetail({
@@ -42,19 +43,18 @@ export function AgentDetail({
   const now = useNow(10_000);
   const agents = useMemo(() => [...store.agents.keys()].sort(), [store, version]);
   const aggregate = agentId ? store.agents.get(agentId) : undefined;
+  // The store keeps the agent's figures as events enter and leave its buffer: reading them costs
+  // the hour's 60 minutes and the agent's tools, not a pass over the 20,000 buffered events.
   const data = useMemo(
     () =>
       agentId
-        ? agentDetailData(
-            store.newest((e) => e.source_agent.id === agentId),
-            Date.now(),
-          )
+        ? (store.agentDetails.get(agentId) ?? new AgentDetailAggregate(agentId)).data(Date.now())
         : null,
     [store, version, now, agentId],
   );
-  const filter = useCallback(
-    (event: StreamedEvent) => event.source_agent.id === agentId,
-    [agentId],
+  const rowsOf = useCallback(
+    () => (agentId ? (store.agentDetails.get(agentId)?.events.newest() ?? []) : []),
+    [store, agentId],
   );
   const collaborators = useMemo(() => {
     const counts = new Map<string, number>();
@@ -311,7 +311,7 @@ export function AgentDetail({
             query={query}
             onQuery={onQuery}
             onOpen={onOpen}
-            filter={filter}
+            rowsOf={rowsOf}
             emptyText={`No event of ${agentId} yet`}
             testId="agent-feed"
           />
