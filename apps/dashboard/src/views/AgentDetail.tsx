@@ -1,4 +1,4 @@
-import { useCallback, useMemo } from 'react';
+import { memo, useCallback, useMemo } from 'react';
 import type uPlot from 'uplot';
 import { Chart, PALETTE, axisStyle } from '../components/Chart';
 import { Feed } from '../components/Feed';
@@ -19,8 +19,13 @@ import {
 import { AgentDetailAggregate, LATENCY_BOUNDS } from '../live/agent-detail';
 import { eventError } from '../live/event-facts';
 
-/** One agent: activity, latency histogram, cost by model, failures, tools, collaborators, feed. */
-export function AgentDetail({
+/**
+ * One agent: activity, latency histogram, cost by model, failures, tools, collaborators, feed.
+ * Memoized: the App re-renders on every store flush, this view follows the store at 1 Hz.
+ */
+export const AgentDetail = memo(AgentDetailView);
+
+function AgentDetailView({
   store,
   agentId,
   theme,
@@ -67,6 +72,19 @@ export function AgentDetail({
     return [...counts.entries()].sort((a, b) => b[1] - a[1]);
   }, [store, version, agentId]);
 
+  // New arrays only when the figures change: a new `data` prop makes the chart redraw.
+  const chartData = useMemo(
+    () => ({
+      activity: data
+        ? ([data.minutes, ...data.activity.map((a) => a.counts)] as uPlot.AlignedData)
+        : [],
+      cost: data
+        ? ([data.minutes, ...data.costByModel.slice(0, 8).map((m) => m.cost)] as uPlot.AlignedData)
+        : [],
+    }),
+    [data],
+  );
+
   const picker = (
     <label className="agent-picker">
       Agent{' '}
@@ -102,11 +120,8 @@ export function AgentDetail({
 
   const { p50, p95 } = aggregate?.latencyQuantiles() ?? { p50: NaN, p95: NaN };
   const maxBar = Math.max(1, ...data.histogram);
-  const activityData: uPlot.AlignedData = [data.minutes, ...data.activity.map((a) => a.counts)];
-  const costData: uPlot.AlignedData = [
-    data.minutes,
-    ...data.costByModel.slice(0, 8).map((m) => m.cost),
-  ];
+  const activityData: uPlot.AlignedData = chartData.activity;
+  const costData: uPlot.AlignedData = chartData.cost;
   return (
     <div className="view" data-testid="view-agent" data-agent={agentId}>
       <div className="toolbar">
