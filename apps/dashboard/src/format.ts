@@ -2,6 +2,19 @@
 
 const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const compact = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
+/** One formatter per precision: building an Intl.NumberFormat costs far more than using one. */
+const fixedFormats = new Map<number, Intl.NumberFormat>();
+function fixedFormat(digits: number): Intl.NumberFormat {
+  let format = fixedFormats.get(digits);
+  if (!format) {
+    format = new Intl.NumberFormat('en-US', {
+      minimumFractionDigits: digits,
+      maximumFractionDigits: digits,
+    });
+    fixedFormats.set(digits, format);
+  }
+  return format;
+}
 
 /** `12345` → `12,345`; non-finite → `–`. */
 export function formatInt(value: number): string {
@@ -28,10 +41,7 @@ export function formatCost(usd: number): string {
   else if (abs >= 0.01) digits = 3;
   else if (abs >= 0.0001) digits = 4;
   else return `${sign}<$0.0001`;
-  const text = new Intl.NumberFormat('en-US', {
-    minimumFractionDigits: digits,
-    maximumFractionDigits: digits,
-  }).format(abs);
+  const text = fixedFormat(digits).format(abs);
   return `${sign}$${text}`;
 }
 

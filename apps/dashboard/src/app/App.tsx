@@ -11,7 +11,7 @@ import { Overview } from '../views/Overview';
 import { Banners } from './Banners';
 import { initialTheme, saveTheme, tokenStore, type DashboardConfig, type Theme } from './config';
 import { FilterBar } from './FilterBar';
-import { useStoreVersion, useUrlState } from './hooks';
+import { useStoreVersion, useThrottledVersion, useUrlState } from './hooks';
 import { useLookback, type LookbackModule } from './lookback-loader';
 import { Login } from './Login';
 
@@ -23,6 +23,8 @@ const NAV: { view: View; label: string }[] = [
   { view: 'alerts', label: 'Alerts' },
   { view: 'history', label: 'History' },
 ];
+
+const NO_EVENTS: readonly StreamedEvent[] = [];
 
 const STATUS_TEXT: Record<ConnectionSnapshot['status'], string> = {
   idle: 'not connected',
@@ -133,11 +135,14 @@ export function App({ config }: { config: DashboardConfig }) {
   );
   const onQuery = useCallback((q: string) => setUrl({ q }, false), [setUrl]);
 
-  // Only the trace and collaboration views read the whole buffer: copy it only for them.
-  const needsEvents = url.view === 'traces' || url.view === 'collaboration';
-  const liveEvents = useMemo(
-    () => (needsEvents ? store.events.toArray() : []),
-    [store, version, needsEvents],
+  // The collaboration view reads the buffered agent_collaboration events (the store keeps them
+  // apart), copied at most every 500 ms and only while it is open; the trace view reads the
+  // store's per-trace index. Neither copies nor scans the whole buffer.
+  const slowVersion = useThrottledVersion(store, 500);
+  const collabOpen = url.view === 'collaboration';
+  const collaborations = useMemo(
+    () => (collabOpen ? store.collaborations.toArray() : NO_EVENTS),
+    [store, slowVersion, collabOpen],
   );
   const liveAlerts: readonly AlertTransition[] = store.alerts;
   const knownAgents = useMemo(() => [...store.agents.keys()].sort(), [store, version]);
@@ -213,7 +218,7 @@ export function App({ config }: { config: DashboardConfig }) {
           <views.TraceView
             traceId={url.trace ?? undefined}
             sessionId={url.session ?? undefined}
-            liveEvents={liveEvents}
+            live={store.runs}
             liveVersion={version}
             graphql={graphql}
             connected={connected}
@@ -224,8 +229,8 @@ export function App({ config }: { config: DashboardConfig }) {
       case 'collaboration':
         main = (
           <views.CollaborationView
-            liveEvents={liveEvents}
-            liveVersion={version}
+            liveEvents={collaborations}
+            liveVersion={slowVersion}
             graphql={graphql}
             connected={connected}
             onSelectAgent={selectAgent}

@@ -19,6 +19,7 @@ export function Feed({
   onQuery,
   onOpen,
   filter,
+  rowsOf,
   emptyText,
   testId = 'feed',
 }: {
@@ -28,6 +29,11 @@ export function Feed({
   onOpen: (event: StreamedEvent) => void;
   /** Narrows the feed (agent detail); absent: every buffered event. */
   filter?: (event: StreamedEvent) => boolean;
+  /**
+   * The events to show, newest first, when a slice the store keeps holds them (the agent's):
+   * read instead of a pass over the whole buffer.
+   */
+  rowsOf?: () => StreamedEvent[];
   emptyText: string;
   testId?: string;
 }) {
@@ -38,14 +44,13 @@ export function Feed({
     evicted: number;
   } | null>(null);
   const needle = query.trim().toLowerCase();
-  const live = useMemo(
-    () =>
-      store.newest(
-        (event) => (!filter || filter(event)) && (!needle || searchText(event).includes(needle)),
-      ),
-    // version: the store changed
-    [store, version, needle, filter],
-  );
+  const live = useMemo(() => {
+    const keep = (event: StreamedEvent) =>
+      (!filter || filter(event)) && (!needle || searchText(event).includes(needle));
+    if (!rowsOf) return store.newest(keep);
+    const rows = rowsOf();
+    return filter || needle ? rows.filter(keep) : rows;
+  }, [store, version, needle, filter, rowsOf]);
   const rows = paused ? paused.rows : live;
   const waiting = paused ? Math.max(0, live.length - paused.rows.length) : 0;
   const lostWhilePaused = paused ? store.counters.evicted - paused.evicted : 0;

@@ -1,6 +1,9 @@
 import type { AlertTransition, StreamedEvent } from '../contracts';
+import { AgentDetailAggregate } from './agent-detail';
 import { AgentAggregate, type CollaborationEdge } from './agents';
+import { Deque } from './deque';
 import { eventPartners, eventTime } from './event-facts';
+import { GroupIndex, type LiveRunIndex } from './groups';
 import { RingBuffer } from './ring';
 import { TimeBuckets } from './series';
 
@@ -44,6 +47,16 @@ export class LiveStore {
   readonly series = new TimeBuckets();
   readonly agents = new Map<string, AgentAggregate>();
   readonly edges = new Map<string, CollaborationEdge>();
+  /**
+   * Slices of the buffer kept as events enter and leave it (O(1) per event), so that no view
+   * scans the 20,000 buffered events: per agent its detail figures and events, per trace and
+   * session its events, and the `agent_collaboration` events.
+   */
+  readonly agentDetails = new Map<string, AgentDetailAggregate>();
+  private readonly traces = new GroupIndex((event) => event.trace_id);
+  private readonly sessions = new GroupIndex((event) => event.session_id);
+  readonly runs: LiveRunIndex = { traces: this.traces.groups, sessions: this.sessions.groups };
+  readonly collaborations = new Deque<StreamedEvent>();
   /** Every alert_fired/resolved/updated body received, oldest first (bounded). */
   alerts: AlertTransition[] = [];
   readonly counters: StoreCounters = { received: 0, duplicates: 0, evicted: 0, cleared: 0 };
@@ -114,7 +127,9 @@ export class LiveStore {
     if (dropped) {
       this.ids.delete(dropped.event_id);
       this.counters.evicted++;
+      this.unindex(dropped);
     }
+    this.index(event, now);
     this.series.add(event, now);
     const id = event.source_agent.id;
     let agent = this.agents.get(id);
@@ -133,6 +148,31 @@ export class LiveStore {
     }
   }
 
+  private index(event: StreamedEvent, now: number): void {
+    const id = event.source_agent.id;
+    let detail = this.agentDetails.get(id);
+    if (!detail) {
+      detail = new AgentDetailAggregate(id);
+      this.agentDetails.set(id, detail);
+    }
+    detail.add(event, eventTime(event, now));
+    this.traces.add(event);
+    this.sessions.add(event);
+    if (event.event_type === 'agent_collaboration') this.collaborations.push(event);
+  }
+
+  /** `event` left the buffer: the oldest of every slice it is in. */
+  private unindex(event: StreamedEvent): void {
+    const detail = this.agentDetails.get(event.source_agent.id);
+    if (detail) {
+      detail.removeOldest();
+      if (detail.length === 0) this.agentDetails.delete(event.source_agent.id);
+    }
+    this.traces.remove(event);
+    this.sessions.remove(event);
+    if (this.collaborations.peek() === event) this.collaborations.shift();
+  }
+
   /** Empties the buffer and figures (a filter change: what was shown no longer applies). */
   reset(): void {
     this.counters.cleared += this.events.length + this.pending.length;
@@ -142,6 +182,10 @@ export class LiveStore {
     this.series.clear();
     this.agents.clear();
     this.edges.clear();
+    this.agentDetails.clear();
+    this.traces.clear();
+    this.sessions.clear();
+    this.collaborations.clear();
     this.version++;
     for (const listener of this.listeners) listener();
   }

@@ -2,19 +2,18 @@
  * View 3: one run (trace or session) as a tree and a waterfall, from the stored run (GraphQL
  * `trace`/`session`) merged with its live events; without an id, the runs seen live to pick from.
  */
-import { useMemo, useState, type KeyboardEvent } from 'react';
-import type { StreamedEvent } from './contracts';
+import { useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import type { LiveRunIndex } from '../live/groups';
 import type { GraphqlClient } from './graphql';
 import {
   buildRunTree,
   fromStored,
   fromStreamed,
   hiddenByCollapse,
-  inRun,
   mergeRunEvents,
   nodeKind,
   nodeLabel,
-  recentRuns,
+  RecentRunsCache,
   waterfall,
   type RunEvent,
   type RunNode,
@@ -53,7 +52,8 @@ import {
 export interface TraceViewProps {
   traceId?: string;
   sessionId?: string;
-  liveEvents: readonly StreamedEvent[];
+  /** The live buffer's events by trace and session (kept by the store as events come and go). */
+  live: LiveRunIndex;
   liveVersion: number;
   graphql: GraphqlClient | null;
   connected: boolean;
@@ -75,7 +75,11 @@ export function TraceView(props: TraceViewProps) {
 function RunPicker(props: TraceViewProps) {
   const version = useThrottled(props.liveVersion, 500);
   const now = useNow(5000);
-  const runs = useMemo(() => recentRuns(props.liveEvents), [version, props.liveEvents]);
+  const cache = useRef<RecentRunsCache | null>(null);
+  cache.current ??= new RecentRunsCache();
+  const runsCache = cache.current;
+  // Only the traces whose events changed since the last pass are recomputed.
+  const runs = useMemo(() => runsCache.update(props.live.traces), [version, props.live, runsCache]);
   const [typed, setTyped] = useState('');
   return (
     <>
@@ -186,13 +190,11 @@ function RunDetail(props: TraceViewProps) {
     return (await graphql!.request<SessionAnswer>(SESSION_QUERY, { id })).session;
   });
   const version = useThrottled(props.liveVersion, 250);
-  const live = useMemo(
-    () =>
-      props.liveEvents
-        .filter((e) => inRun(e, kind === 'trace' ? { traceId: id } : { sessionId: id }))
-        .map(fromStreamed),
-    [version, props.liveEvents, id, kind],
-  );
+  // The run's own events from the store's per-trace (per-session) index: no pass over the buffer.
+  const live = useMemo(() => {
+    const group = (kind === 'trace' ? props.live.traces : props.live.sessions).get(id);
+    return group ? group.toArray().map(fromStreamed) : [];
+  }, [version, props.live, id, kind]);
   const storedEvents = useMemo<RunEvent[]>(
     () => (stored.data ? stored.data.nodes.map((n) => fromStored(n.event)) : []),
     [stored.data],

@@ -7,6 +7,17 @@
 const LOCALE = 'en-US';
 const intFormat = new Intl.NumberFormat(LOCALE, { maximumFractionDigits: 0 });
 const dash = '—';
+/** Formatters by options, built once: building an Intl.NumberFormat costs far more than using one. */
+const formats = new Map<string, Intl.NumberFormat>();
+function numberFormat(options: Intl.NumberFormatOptions): Intl.NumberFormat {
+  const key = JSON.stringify(options);
+  let format = formats.get(key);
+  if (!format) {
+    format = new Intl.NumberFormat(LOCALE, options);
+    formats.set(key, format);
+  }
+  return format;
+}
 
 const finite = (value: number | null | undefined): value is number =>
   typeof value === 'number' && Number.isFinite(value);
@@ -19,14 +30,14 @@ export function formatInt(value: number | null | undefined): string {
 /** A number with at most `digits` fraction digits (trailing zeros dropped): `1234.5` → `1,234.5`. */
 export function formatNumber(value: number | null | undefined, digits = 2): string {
   if (!finite(value)) return dash;
-  return new Intl.NumberFormat(LOCALE, { maximumFractionDigits: digits }).format(value);
+  return numberFormat({ maximumFractionDigits: digits }).format(value);
 }
 
 /** Token counts: exact below 100,000, then compact (`1.25M`, `312K`). */
 export function formatTokens(value: number | null | undefined): string {
   if (!finite(value)) return dash;
   if (Math.abs(value) < 100_000) return intFormat.format(value);
-  return new Intl.NumberFormat(LOCALE, {
+  return numberFormat({
     notation: 'compact',
     maximumFractionDigits: Math.abs(value) < 1e7 ? 2 : 1,
   }).format(value);
@@ -43,7 +54,7 @@ export function formatCost(usd: number | null | undefined): string {
   let text: string;
   if (abs === 0) text = '0.00';
   else if (abs >= 1)
-    text = new Intl.NumberFormat(LOCALE, {
+    text = numberFormat({
       minimumFractionDigits: 2,
       maximumFractionDigits: 2,
     }).format(abs);

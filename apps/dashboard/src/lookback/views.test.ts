@@ -7,6 +7,7 @@ import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import type { AlertTransition, StreamedEvent } from './contracts';
+import { indexEvents } from '../live/groups';
 import type { GraphqlClient } from './graphql';
 import { AlertsView } from './AlertsView';
 import { CollaborationView } from './CollaborationView';
@@ -57,7 +58,7 @@ describe('TraceView', () => {
   it('lists the runs seen live when no id is given', () => {
     const html = renderToStaticMarkup(
       createElement(TraceView, {
-        liveEvents: live,
+        live: indexEvents(live),
         liveVersion: 1,
         graphql: null,
         connected: true,
@@ -75,7 +76,7 @@ describe('TraceView', () => {
     const html = renderToStaticMarkup(
       createElement(TraceView, {
         traceId: 'trace-9',
-        liveEvents: live,
+        live: indexEvents(live),
         liveVersion: 1,
         graphql: null,
         connected: false,
@@ -94,7 +95,7 @@ describe('TraceView', () => {
     const html = renderToStaticMarkup(
       createElement(TraceView, {
         traceId: 'nope',
-        liveEvents: live,
+        live: indexEvents(live),
         liveVersion: 1,
         graphql: null,
         connected: true,

@@ -1,23 +1,24 @@
 import type { StreamedEvent } from '../contracts';
+import {
+  FAILURES_SHOWN,
+  LATENCY_BOUNDS,
+  byCalls,
+  byCost,
+  byType,
+  costOf,
+  latencyBucket,
+  type AgentDetailData,
+} from '../live/agent-detail';
 import { eventError, eventFailed, eventTime, eventTool } from '../live/event-facts';
 import { quantile } from '../live/ring';
 
-/** Latency histogram bucket upper bounds, ms (the last bucket is open). */
-export const LATENCY_BOUNDS = [50, 100, 250, 500, 1000, 2500, 5000, 10_000];
+export { LATENCY_BOUNDS, type AgentDetailData };
 
-export interface AgentDetailData {
-  events: StreamedEvent[];
-  minutes: number[];
-  /** per type: events per minute */
-  activity: { type: string; counts: number[] }[];
-  /** per model: $ per minute */
-  costByModel: { model: string; cost: number[]; total: number }[];
-  histogram: number[];
-  failures: StreamedEvent[];
-  tools: { tool: string; calls: number; failed: number; p50: number }[];
-}
-
-/** Everything the agent detail view charts, from the buffered events of one agent (newest first). */
+/**
+ * Everything the agent detail view charts, recomputed from the buffered events of one agent
+ * (newest first). The view reads the store's incremental `AgentDetailAggregate` instead; this full
+ * computation is the reference its tests compare it with.
+ */
 export function agentDetailData(
   events: StreamedEvent[],
   now: number,
@@ -39,19 +40,16 @@ export function agentDetailData(
       const row = activity.get(event.event_type) ?? new Array<number>(minutesBack).fill(0);
       row[slot]++;
       activity.set(event.event_type, row);
-      if (m?.token_cost) {
-        const model = m.model ?? 'unknown model';
-        const costs = models.get(model) ?? new Array<number>(minutesBack).fill(0);
-        costs[slot] += m.token_cost;
-        models.set(model, costs);
+      const cost = costOf(event);
+      if (cost) {
+        const costs = models.get(cost.model) ?? new Array<number>(minutesBack).fill(0);
+        costs[slot] += cost.cost;
+        models.set(cost.model, costs);
       }
     }
-    if (typeof m?.latency_ms === 'number') {
-      const bucket = LATENCY_BOUNDS.findIndex((bound) => m.latency_ms! < bound);
-      histogram[bucket === -1 ? LATENCY_BOUNDS.length : bucket]++;
-    }
+    if (typeof m?.latency_ms === 'number') histogram[latencyBucket(m.latency_ms)]++;
     const failed = eventFailed(event);
-    if (failed && failures.length < 50) failures.push(event);
+    if (failed && failures.length < FAILURES_SHOWN) failures.push(event);
     const tool = event.event_type === 'tool_usage' ? (eventTool(event) ?? 'unnamed tool') : null;
     if (tool) {
       const entry = tools.get(tool) ?? { calls: 0, failed: 0, latencies: [] };
@@ -62,14 +60,11 @@ export function agentDetailData(
     }
   }
   return {
-    events,
     minutes,
-    activity: [...activity.entries()]
-      .map(([type, counts]) => ({ type, counts }))
-      .sort((a, b) => a.type.localeCompare(b.type)),
+    activity: [...activity.entries()].map(([type, counts]) => ({ type, counts })).sort(byType),
     costByModel: [...models.entries()]
       .map(([model, cost]) => ({ model, cost, total: cost.reduce((x, y) => x + y, 0) }))
-      .sort((a, b) => b.total - a.total),
+      .sort(byCost),
     histogram,
     failures,
     tools: [...tools.entries()]
@@ -82,7 +77,7 @@ export function agentDetailData(
           0.5,
         ),
       }))
-      .sort((a, b) => b.calls - a.calls),
+      .sort(byCalls),
   };
 }
 

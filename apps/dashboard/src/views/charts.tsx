@@ -1,3 +1,4 @@
+import { memo } from 'react';
 import type uPlot from 'uplot';
 import { Chart, PALETTE, axisStyle } from '../components/Chart';
 import { formatCompact, formatCost, formatDuration } from '../format';
@@ -6,7 +7,7 @@ import type { WindowSeries } from '../live/series';
 const timeAxis = (): uPlot.Axis => ({ ...axisStyle() });
 
 /** Events per second by type, stacked (drawn as cumulative areas, top first). */
-export function EventsChart({ series, theme }: { series: WindowSeries; theme: string }) {
+function EventsChartView({ series, theme }: { series: WindowSeries; theme: string }) {
   const types = series.types.slice(0, 10);
   const cumulative: number[][] = [];
   let running = new Array<number>(series.times.length).fill(0);
@@ -56,7 +57,7 @@ export function EventsChart({ series, theme }: { series: WindowSeries; theme: st
 }
 
 /** Cost ($/min) and tokens per minute. */
-export function CostChart({ series, theme }: { series: WindowSeries; theme: string }) {
+function CostChartView({ series, theme }: { series: WindowSeries; theme: string }) {
   const data: uPlot.AlignedData = [series.times, series.costPerMinute, series.tokensPerMinute];
   const cost = series.costPerMinute.reduce((a, b) => a + b, 0) * (series.step / 60);
   return (
@@ -116,7 +117,7 @@ export function CostChart({ series, theme }: { series: WindowSeries; theme: stri
 }
 
 /** Success rate (%) and latency p50/p95. */
-export function QualityChart({ series, theme }: { series: WindowSeries; theme: string }) {
+function QualityChartView({ series, theme }: { series: WindowSeries; theme: string }) {
   const rate = series.successRate.map((v) => (v === null ? null : v * 100));
   const data: uPlot.AlignedData = [series.times, rate, series.p50, series.p95];
   return (
@@ -178,3 +179,9 @@ export function QualityChart({ series, theme }: { series: WindowSeries; theme: s
     </figure>
   );
 }
+
+// The views re-render on every store flush; a chart's data changes only with its `series`
+// (memoized by the view): without memo, each flush redrew every chart (uPlot setData).
+export const EventsChart = memo(EventsChartView);
+export const CostChart = memo(CostChartView);
+export const QualityChart = memo(QualityChartView);
