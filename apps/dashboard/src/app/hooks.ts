@@ -1,4 +1,11 @@
-import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react';
+import {
+  startTransition,
+  useCallback,
+  useEffect,
+  useRef,
+  useState,
+  useSyncExternalStore,
+} from 'react';
 import type { LiveStore } from '../live/store';
 import { parseUrlState, serializeUrlState, type UrlState } from '../url-state';
 
@@ -8,7 +15,11 @@ export function useStoreVersion(store: LiveStore): number {
 }
 
 /** The store version, but changing at most every `ms`: for charts and heavy lists. */
-export function useThrottledVersion(store: LiveStore, ms: number): number {
+export function useThrottledVersion(
+  store: LiveStore,
+  ms: number,
+  { transition = false }: { transition?: boolean } = {},
+): number {
   const [version, setVersion] = useState(store.version);
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -19,14 +30,17 @@ export function useThrottledVersion(store: LiveStore, ms: number): number {
       timer = setTimeout(() => {
         timer = undefined;
         last = Date.now();
-        setVersion(store.version);
+        // A transition renders in slices React yields between (no single long task for a big
+        // view); an urgent update (a click) interrupts it.
+        if (transition) startTransition(() => setVersion(store.version));
+        else setVersion(store.version);
       }, wait);
     });
     return () => {
       unsubscribe();
       clearTimeout(timer);
     };
-  }, [store, ms]);
+  }, [store, ms, transition]);
   return version;
 }
 

@@ -29,6 +29,7 @@ export function Chart({ label, structureKey, options, data, height = 180, testId
       element,
     );
     plot.current = chart;
+    drawn.current = latest.current;
     const observer = new ResizeObserver(() =>
       chart.setSize({ width: Math.max(200, element.clientWidth), height }),
     );
@@ -41,11 +42,54 @@ export function Chart({ label, structureKey, options, data, height = 180, testId
     // `options` is read only when the structure changes (structureKey says when).
   }, [structureKey, height]);
 
+  // New data redraws the chart in a task of its own, one chart per task, and only when the
+  // figures differ from those drawn: a view's re-render and its charts' redraws never add up
+  // to one long task.
+  const drawn = useRef(data);
   useEffect(() => {
-    plot.current?.setData(data);
+    if (!plot.current) return;
+    return scheduleDraw(() => {
+      const chart = plot.current;
+      if (!chart || sameData(drawn.current, latest.current)) return;
+      drawn.current = latest.current;
+      chart.setData(latest.current);
+    });
   }, [data]);
 
   return <div className="chart" ref={box} role="img" aria-label={label} data-testid={testId} />;
+}
+
+const drawQueue: Array<() => void> = [];
+let drawTimer: ReturnType<typeof setTimeout> | undefined;
+
+function drainOne(): void {
+  drawTimer = undefined;
+  drawQueue.shift()?.();
+  if (drawQueue.length) drawTimer = setTimeout(drainOne, 0);
+}
+
+/** Runs `draw` in a task of its own after those queued before it; answers a cancel. */
+export function scheduleDraw(draw: () => void): () => void {
+  drawQueue.push(draw);
+  drawTimer ??= setTimeout(drainOne, 0);
+  return () => {
+    const at = drawQueue.indexOf(draw);
+    if (at !== -1) drawQueue.splice(at, 1);
+  };
+}
+
+/** Same series, same figures (the chart need not redraw). */
+export function sameData(a: uPlot.AlignedData, b: uPlot.AlignedData): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let s = 0; s < a.length; s++) {
+    const x = a[s];
+    const y = b[s];
+    if (x === y) continue;
+    if (x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  }
+  return true;
 }
 
 /** Colours of series, readable on light and dark backgrounds. */

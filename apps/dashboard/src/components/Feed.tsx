@@ -10,6 +10,27 @@ import { StateNotice } from './StateNotice';
 const ROW_HEIGHT = 34;
 
 /**
+ * Rows the feed shows, newest first, read by index: an array, or a live view of a slice the
+ * store keeps (the agent's events) that the feed reads without copying it.
+ */
+export interface FeedRows {
+  readonly length: number;
+  at(index: number): StreamedEvent | undefined;
+}
+
+const arrayRows = (rows: StreamedEvent[]): FeedRows => ({
+  length: rows.length,
+  at: (index) => rows[index],
+});
+
+/** A copy of `rows` (what pause freezes). */
+const snapshot = (rows: FeedRows): FeedRows => {
+  const copy: StreamedEvent[] = [];
+  for (let i = 0; i < rows.length; i++) copy.push(rows.at(i) as StreamedEvent);
+  return arrayRows(copy);
+};
+
+/**
  * The live feed, newest first, virtualized. Pause freezes what is shown while the store keeps
  * every event; resume shows them all (up to the buffer's capacity, whose overflow is counted).
  */
@@ -31,25 +52,32 @@ export function Feed({
   filter?: (event: StreamedEvent) => boolean;
   /**
    * The events to show, newest first, when a slice the store keeps holds them (the agent's):
-   * read instead of a pass over the whole buffer.
+   * read in place (only the rows on screen are touched) instead of a pass over the whole buffer
+   * or a copy of the slice. Called once per refresh; the answer's `length` is read then.
    */
-  rowsOf?: () => StreamedEvent[];
+  rowsOf?: () => FeedRows;
   emptyText: string;
   testId?: string;
 }) {
-  const version = useThrottledVersion(store, 200);
+  const version = useThrottledVersion(store, 200, { transition: true });
   const [paused, setPaused] = useState<{
     version: number;
-    rows: StreamedEvent[];
+    rows: FeedRows;
     evicted: number;
   } | null>(null);
   const needle = query.trim().toLowerCase();
-  const live = useMemo(() => {
+  const live = useMemo((): FeedRows => {
     const keep = (event: StreamedEvent) =>
       (!filter || filter(event)) && (!needle || searchText(event).includes(needle));
-    if (!rowsOf) return store.newest(keep);
-    const rows = rowsOf();
-    return filter || needle ? rows.filter(keep) : rows;
+    if (!rowsOf) return arrayRows(store.newest(keep));
+    const source = rowsOf();
+    if (!filter && !needle) return source;
+    const kept: StreamedEvent[] = [];
+    for (let i = 0; i < source.length; i++) {
+      const event = source.at(i) as StreamedEvent;
+      if (keep(event)) kept.push(event);
+    }
+    return arrayRows(kept);
   }, [store, version, needle, filter, rowsOf]);
   const rows = paused ? paused.rows : live;
   const waiting = paused ? Math.max(0, live.length - paused.rows.length) : 0;
@@ -92,7 +120,9 @@ export function Feed({
           data-testid={`${testId}-pause`}
           aria-pressed={paused !== null}
           onClick={() =>
-            setPaused(paused ? null : { version, rows: live, evicted: store.counters.evicted })
+            setPaused(
+              paused ? null : { version, rows: snapshot(live), evicted: store.counters.evicted },
+            )
           }
         >
           {paused ? `Resume (${formatInt(waiting)} new)` : 'Pause'}
@@ -121,7 +151,8 @@ export function Feed({
         >
           <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
             {virtualizer.getVirtualItems().map((item) => {
-              const event = rows[item.index];
+              const event = rows.at(item.index);
+              if (!event) return null;
               const m = event.performance_metrics;
               return (
                 <div

@@ -5,6 +5,9 @@
 export class Deque<T> {
   private items: (T | undefined)[] = [];
   private head = 0;
+  /** Items pushed and shifted so far (serial numbers for {@link newestView}). */
+  private pushed = 0;
+  private shifted = 0;
 
   get length(): number {
     return this.items.length - this.head;
@@ -12,6 +15,7 @@ export class Deque<T> {
 
   push(item: T): void {
     this.items.push(item);
+    this.pushed++;
   }
 
   /** The oldest item, or undefined. */
@@ -25,6 +29,7 @@ export class Deque<T> {
     const item = this.items[this.head];
     this.items[this.head] = undefined;
     this.head++;
+    this.shifted++;
     if (this.head === this.items.length) {
       this.items = [];
       this.head = 0;
@@ -48,7 +53,24 @@ export class Deque<T> {
     return out;
   }
 
+  /**
+   * The items held now, newest first, read in place (no copy): `at(0)` is the newest as of this
+   * call even after more are pushed; an item shifted out since reads as undefined.
+   */
+  newestView(): { readonly length: number; at(index: number): T | undefined } {
+    const end = this.pushed;
+    return {
+      length: this.length,
+      at: (index) => {
+        const serial = end - 1 - index;
+        if (index < 0 || serial < this.shifted) return undefined;
+        return this.items[this.head + serial - this.shifted];
+      },
+    };
+  }
+
   clear(): void {
+    this.shifted = this.pushed;
     this.items = [];
     this.head = 0;
   }

@@ -181,4 +181,34 @@ describe(Deque.name, () => {
     expect(sut.toArray()).toEqual(model);
     expect(sut.newest(3)).toEqual(model.slice(-3).reverse());
   });
+
+  it('reads newest first in place: a view keeps its rows as items arrive, loses those shifted out', () => {
+    const sut = new Deque<number>();
+    const rnd = random(7);
+    const model: number[] = [];
+    for (let i = 0; i < 3000; i++) {
+      if (rnd() < 0.6) {
+        sut.push(i);
+        model.push(i);
+      } else {
+        sut.shift();
+        model.shift();
+      }
+      const view = sut.newestView();
+      const rows = () => Array.from({ length: view.length }, (_, k) => view.at(k));
+      expect(rows()).toEqual([...model].reverse());
+      if (i % 97 !== 0 || model.length < 2) continue;
+      // Pushes after the view (with compactions) leave its rows in place; a shift loses the oldest.
+      for (let k = 0; k < 200; k++) sut.push(-k);
+      expect(rows()).toEqual([...model].reverse());
+      sut.shift();
+      expect(view.at(view.length - 1)).toBeUndefined();
+      expect(view.at(0)).toBe(model.at(-1));
+      // Back to the model's content.
+      sut.clear();
+      expect(view.at(0)).toBeUndefined();
+      for (const item of model.slice(1)) sut.push(item);
+      model.shift();
+    }
+  });
 });

@@ -1,7 +1,7 @@
-import { memo, useCallback, useMemo } from 'react';
+import { memo, useCallback, useMemo, useRef } from 'react';
 import type uPlot from 'uplot';
 import { Chart, PALETTE, axisStyle } from '../components/Chart';
-import { Feed } from '../components/Feed';
+import { Feed, type FeedRows } from '../components/Feed';
 import { StateNotice } from '../components/StateNotice';
 import type { StreamedEvent } from '../contracts';
 import { useNow, useThrottledVersion } from '../app/hooks';
@@ -16,8 +16,10 @@ import {
   formatPercent,
   formatRelative,
 } from '../format';
-import { AgentDetailAggregate, LATENCY_BOUNDS } from '../live/agent-detail';
+import { AgentDetailAggregate, LATENCY_BOUNDS, type AgentDetailData } from '../live/agent-detail';
 import { eventError } from '../live/event-facts';
+
+const NO_ROWS: FeedRows = { length: 0, at: () => undefined };
 
 /**
  * One agent: activity, latency histogram, cost by model, failures, tools, collaborators, feed.
@@ -44,7 +46,7 @@ function AgentDetailView({
   onSelectAgent: (id: string) => void;
   loading: boolean;
 }) {
-  const version = useThrottledVersion(store, 1000);
+  const version = useThrottledVersion(store, 1000, { transition: true });
   const now = useNow(10_000);
   const agents = useMemo(() => [...store.agents.keys()].sort(), [store, version]);
   const aggregate = agentId ? store.agents.get(agentId) : undefined;
@@ -57,8 +59,9 @@ function AgentDetailView({
         : null,
     [store, version, now, agentId],
   );
+  // The feed reads the agent's events in place (only the rows on screen), not a copy of them.
   const rowsOf = useCallback(
-    () => (agentId ? (store.agentDetails.get(agentId)?.events.newest() ?? []) : []),
+    () => (agentId && store.agentDetails.get(agentId)?.events.newestView()) || NO_ROWS,
     [store, agentId],
   );
   const collaborators = useMemo(() => {
@@ -84,6 +87,14 @@ function AgentDetailView({
     }),
     [data],
   );
+
+  // The panels below re-render only when their figures change (same key: same object).
+  const histogram = useSame(data?.histogram ?? NONE, (h) => h.join());
+  const failures = useSame(data?.failures ?? NONE, (f) => f.map((e) => e.event_id).join());
+  const tools = useSame(data?.tools ?? NONE, (t) =>
+    t.map((x) => `${x.tool}:${x.calls}:${x.failed}:${x.p50}`).join(),
+  );
+  const collaboratorsShown = useSame(collaborators.slice(0, 30), (c) => c.join());
 
   const picker = (
     <label className="agent-picker">
@@ -119,7 +130,6 @@ function AgentDetailView({
   }
 
   const { p50, p95 } = aggregate?.latencyQuantiles() ?? { p50: NaN, p95: NaN };
-  const maxBar = Math.max(1, ...data.histogram);
   const activityData: uPlot.AlignedData = chartData.activity;
   const costData: uPlot.AlignedData = chartData.cost;
   return (
@@ -231,94 +241,21 @@ function AgentDetailView({
             </figure>
             <figure className="panel chart-panel">
               <figcaption>Latency histogram</figcaption>
-              <ul className="histogram" data-testid="latency-histogram">
-                {data.histogram.map((count, i) => (
-                  <li key={i}>
-                    <span className="bucket">
-                      {i === LATENCY_BOUNDS.length
-                        ? `≥ ${formatDuration(LATENCY_BOUNDS[i - 1])}`
-                        : `< ${formatDuration(LATENCY_BOUNDS[i])}`}
-                    </span>
-                    <span className="bar" style={{ width: `${(count / maxBar) * 100}%` }} />
-                    <span className="count">{formatInt(count)}</span>
-                  </li>
-                ))}
-              </ul>
+              <Histogram histogram={histogram} />
             </figure>
           </div>
           <div className="columns">
             <section className="panel" aria-labelledby="failures-title">
               <h2 id="failures-title">Recent failures</h2>
-              {data.failures.length === 0 ? (
-                <StateNotice kind="empty" title="No failure in the buffer" />
-              ) : (
-                <table data-testid="agent-failures">
-                  <thead>
-                    <tr>
-                      <th scope="col">Time</th>
-                      <th scope="col">Type</th>
-                      <th scope="col">Error</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {data.failures.slice(0, 15).map((event) => (
-                      <tr key={event.event_id}>
-                        <td>{formatClock(eventTime(event))}</td>
-                        <td>{event.event_type}</td>
-                        <td>
-                          <button type="button" className="link" onClick={() => onOpen(event)}>
-                            {eventError(event) ?? 'failed'}
-                          </button>
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              )}
+              <Failures failures={failures} onOpen={onOpen} />
             </section>
             <section className="panel" aria-labelledby="tools-title">
               <h2 id="tools-title">Tools used</h2>
-              {data.tools.length === 0 ? (
-                <StateNotice kind="empty" title="No tool_usage event in the buffer" />
-              ) : (
-                <table data-testid="agent-tools">
-                  <thead>
-                    <tr>
-                      <th scope="col">Tool</th>
-                      <th scope="col">Calls</th>
-                      <th scope="col">Failed</th>
-                      <th scope="col">p50</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {data.tools.slice(0, 20).map((t) => (
-                      <tr key={t.tool}>
-                        <td>{t.tool}</td>
-                        <td>{formatInt(t.calls)}</td>
-                        <td>{formatInt(t.failed)}</td>
-                        <td>{formatDuration(t.p50)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              )}
+              <Tools tools={tools} />
             </section>
             <section className="panel" aria-labelledby="collab-title">
               <h2 id="collab-title">Collaborated with</h2>
-              {collaborators.length === 0 ? (
-                <StateNotice kind="empty" title="No collaboration seen" />
-              ) : (
-                <ul className="plain" data-testid="agent-collaborators">
-                  {collaborators.slice(0, 30).map(([id, count]) => (
-                    <li key={id}>
-                      <button type="button" className="link" onClick={() => onSelectAgent(id)}>
-                        {id}
-                      </button>{' '}
-                      <span className="muted">{formatInt(count)}×</span>
-                    </li>
-                  ))}
-                </ul>
-              )}
+              <Collaborators collaborators={collaboratorsShown} onSelectAgent={onSelectAgent} />
             </section>
           </div>
           <Feed
@@ -335,3 +272,117 @@ function AgentDetailView({
     </div>
   );
 }
+
+const NONE: never[] = [];
+
+/** `value` as first seen while `keyOf(value)` stays the same (memoized children skip renders). */
+function useSame<T>(value: T, keyOf: (value: T) => string): T {
+  const kept = useRef<{ key: string; value: T } | null>(null);
+  const key = keyOf(value);
+  if (!kept.current || kept.current.key !== key) kept.current = { key, value };
+  return kept.current.value;
+}
+
+const Histogram = memo(function Histogram({ histogram }: { histogram: number[] }) {
+  const maxBar = Math.max(1, ...histogram);
+  return (
+    <ul className="histogram" data-testid="latency-histogram">
+      {histogram.map((count, i) => (
+        <li key={i}>
+          <span className="bucket">
+            {i === LATENCY_BOUNDS.length
+              ? `≥ ${formatDuration(LATENCY_BOUNDS[i - 1])}`
+              : `< ${formatDuration(LATENCY_BOUNDS[i])}`}
+          </span>
+          <span className="bar" style={{ width: `${(count / maxBar) * 100}%` }} />
+          <span className="count">{formatInt(count)}</span>
+        </li>
+      ))}
+    </ul>
+  );
+});
+
+const Failures = memo(function Failures({
+  failures,
+  onOpen,
+}: {
+  failures: StreamedEvent[];
+  onOpen: (event: StreamedEvent) => void;
+}) {
+  return failures.length === 0 ? (
+    <StateNotice kind="empty" title="No failure in the buffer" />
+  ) : (
+    <table data-testid="agent-failures">
+      <thead>
+        <tr>
+          <th scope="col">Time</th>
+          <th scope="col">Type</th>
+          <th scope="col">Error</th>
+        </tr>
+      </thead>
+      <tbody>
+        {failures.slice(0, 15).map((event) => (
+          <tr key={event.event_id}>
+            <td>{formatClock(eventTime(event))}</td>
+            <td>{event.event_type}</td>
+            <td>
+              <button type="button" className="link" onClick={() => onOpen(event)}>
+                {eventError(event) ?? 'failed'}
+              </button>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+});
+
+const Tools = memo(function Tools({ tools }: { tools: AgentDetailData['tools'] }) {
+  return tools.length === 0 ? (
+    <StateNotice kind="empty" title="No tool_usage event in the buffer" />
+  ) : (
+    <table data-testid="agent-tools">
+      <thead>
+        <tr>
+          <th scope="col">Tool</th>
+          <th scope="col">Calls</th>
+          <th scope="col">Failed</th>
+          <th scope="col">p50</th>
+        </tr>
+      </thead>
+      <tbody>
+        {tools.slice(0, 20).map((t) => (
+          <tr key={t.tool}>
+            <td>{t.tool}</td>
+            <td>{formatInt(t.calls)}</td>
+            <td>{formatInt(t.failed)}</td>
+            <td>{formatDuration(t.p50)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+});
+
+const Collaborators = memo(function Collaborators({
+  collaborators,
+  onSelectAgent,
+}: {
+  collaborators: Array<[string, number]>;
+  onSelectAgent: (id: string) => void;
+}) {
+  return collaborators.length === 0 ? (
+    <StateNotice kind="empty" title="No collaboration seen" />
+  ) : (
+    <ul className="plain" data-testid="agent-collaborators">
+      {collaborators.map(([id, count]) => (
+        <li key={id}>
+          <button type="button" className="link" onClick={() => onSelectAgent(id)}>
+            {id}
+          </button>{' '}
+          <span className="muted">{formatInt(count)}×</span>
+        </li>
+      ))}
+    </ul>
+  );
+});
