@@ -5,6 +5,7 @@
  */
 import { useEffect, useMemo, useState } from 'react';
 import type { GraphqlClient } from './graphql';
+import { KNOWN_EVENT_TYPES } from './contracts';
 import {
   AGENTS_QUERY,
   AGENT_STATS_QUERY,
@@ -61,21 +62,6 @@ export interface HistoryViewProps {
   onSelectAgent(id: string): void;
   onSelectTrace(id: string): void;
 }
-
-const EVENT_TYPES = [
-  'agent_execution_started',
-  'agent_execution_completed',
-  'agent_collaboration',
-  'agent_decision',
-  'llm_call',
-  'tool_usage',
-  'memory_tier_access',
-  'hypothesis_formation',
-  'knowledge_access',
-  'system_health',
-  'performance_metric',
-  'conversation_event',
-];
 
 export function HistoryView(props: HistoryViewProps) {
   if (!props.graphql) {
@@ -770,7 +756,7 @@ function EventsPanel(props: {
           onChange={(e) => setType(e.target.value)}
         >
           <option value="">all types</option>
-          {EVENT_TYPES.map((t) => (
+          {KNOWN_EVENT_TYPES.map((t) => (
             <option key={t} value={t}>
               {humanType(t)}
             </option>

@@ -1,4 +1,3 @@
-/* eslint-disable no-restricted-imports -- the look-back views' window on libs/contracts: types
-   only, from their own files, never the lib's index (it pulls server code into the bundle). */
-export type { StreamedEvent } from '../../../../libs/contracts/src/agent-event';
-export type { AlertSeverity, AlertTransition } from '../../../../libs/contracts/src/alerts';
+// The look-back views' window on libs/contracts: the dashboard's one bridge (../contracts.ts).
+export type { AlertSeverity, AlertTransition, StreamedEvent } from '../contracts';
+export { KNOWN_EVENT_TYPES } from '../contracts';
