@@ -53,8 +53,8 @@ import {
   type ServerUnderTest,
 } from '../lib/servers';
 
-const CHROMIUM = '/usr/bin/chromium';
-const RATE = 2000;
+export const CHROMIUM = '/usr/bin/chromium';
+export const RATE = 2000;
 const BATCH = 100;
 const LONG_TASK_BUDGET_MS = 50;
 const WARMUP_MS = 5000;
@@ -81,7 +81,7 @@ interface PageState {
 }
 
 /** A mix of what agents send: model calls, tool calls, decisions, collaborations, runs. */
-function eventsOf(batch: number, count: number): Array<Record<string, unknown>> {
+export function eventsOf(batch: number, count: number): Array<Record<string, unknown>> {
   const now = new Date().toISOString();
   return Array.from({ length: count }, (_, i) => {
     const n = batch * count + i;
@@ -138,7 +138,7 @@ function eventsOf(batch: number, count: number): Array<Record<string, unknown>> 
 }
 
 /** Publishes `rate` events/s for `seconds` in batches, on a fixed schedule; answers how many were accepted. */
-async function publish(
+export async function publish(
   ingest: IngestUnderTest,
   seconds: number,
   rate: number,

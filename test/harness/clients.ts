@@ -15,8 +15,10 @@ export type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 export interface ConnectedClient {
   socket: Client;
   established: ConnectionEstablishedMessage;
-  /** Every stream_event received, in order. */
+  /** Every event received (`stream_event`, or each of a `stream_events`), in order. */
   events: StreamedEvent[];
+  /** The size of each `stream_events` message received (`delivery: 'batch'`), in order. */
+  batches: number[];
   /** Waits until at least `count` events arrived. */
   waitForEvents(count: number, timeoutMs?: number): Promise<StreamedEvent[]>;
   /** Every alert_fired / alert_resolved received, in order. */
@@ -40,6 +42,11 @@ export function connectClient(
   });
   const events: StreamedEvent[] = [];
   socket.on('stream_event', (message) => events.push(message.event));
+  const batches: number[] = [];
+  socket.on('stream_events', (message) => {
+    batches.push(message.events.length);
+    events.push(...message.events);
+  });
   const alerts: AlertMessage[] = [];
   socket.on('alert_fired', (message) => alerts.push(message));
   socket.on('alert_resolved', (message) => alerts.push(message));
@@ -59,6 +66,7 @@ export function connectClient(
         socket,
         established,
         events,
+        batches,
         waitForEvents: (count, timeoutMs = 10_000) =>
           waitFor(() => events.length >= count && events, {
             timeoutMs,

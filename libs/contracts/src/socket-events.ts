@@ -10,7 +10,16 @@ export interface HandshakeAuth {
   performance_threshold?: number;
   subscriptions?: string[];
   resume_from?: string;
+  /**
+   * How live events arrive (an AUREN addition): `event` (default) sends one `stream_event` per
+   * event; `batch` sends `stream_events`, the events of one stream read that the connection
+   * receives, in order, in one message (fewer messages for dashboards that take many events).
+   */
+  delivery?: DeliveryMode;
 }
+
+export const DELIVERY_MODES = ['event', 'batch'] as const;
+export type DeliveryMode = (typeof DELIVERY_MODES)[number];
 
 export const CONNECT_ERROR_CODES = [
   'AUTH_REQUIRED',
@@ -74,11 +83,24 @@ export interface ConnectionEstablishedMessage {
    * arrived yet (absent while the pod has not started reading the stream). An AUREN addition.
    */
   position?: string;
+  /** How events arrive on this connection (the handshake's `delivery`). An AUREN addition. */
+  delivery?: DeliveryMode;
 }
 
 export interface StreamEventMessage {
   type: 'stream_event';
   event: StreamedEvent;
+}
+
+/**
+ * `delivery: 'batch'` connections: consecutive events in stream order, each exactly as a
+ * `stream_event` would carry it (with its `stream_id`, and `resume_token` with Kafka); the last
+ * one's position is where to resume from. An AUREN addition.
+ */
+export interface StreamEventsMessage {
+  type: 'stream_events';
+  events: StreamedEvent[];
+  count: number;
 }
 
 /** Per-model figures of one agent (an AUREN addition to the contract's `performance_summary`). */
@@ -188,6 +210,7 @@ export interface StreamResetMessage {
 export interface ServerToClientEvents {
   connection_established: (body: ConnectionEstablishedMessage) => void;
   stream_event: (body: StreamEventMessage) => void;
+  stream_events: (body: StreamEventsMessage) => void;
   performance_summary: (body: PerformanceSummaryMessage) => void;
   subscription_confirmed: (body: SubscriptionMessage) => void;
   unsubscription_confirmed: (body: SubscriptionMessage) => void;

@@ -44,7 +44,7 @@ export interface ConnectionSnapshot {
   loadingRecent: boolean;
   /** Where a reconnection resumes: the last event's resume_token or stream_id. */
   position: string | null;
-  /** `stream_event` messages received (what the gateway sent, before any client-side view). */
+  /** Events received live (`stream_event`, or each of a `stream_events`): what the gateway sent, before any client-side view. */
   streamEvents: number;
   connects: number;
 }
@@ -123,6 +123,8 @@ export class LiveConnection {
       agent_filter: filters.agents,
       performance_threshold: filters.threshold,
       subscriptions: subscriptionsFor(filters.subs),
+      // One `stream_events` message per stream read instead of one per event.
+      delivery: 'batch',
     };
     if (this.snapshot.position) auth.resume_from = this.snapshot.position;
     return auth;
@@ -180,7 +182,8 @@ export class LiveConnection {
         this.retryTimer = setTimeout(() => socket.connect(), RETRY_REFUSED_MS);
     });
     socket.on('connection_established', (body) => this.established(body));
-    socket.on('stream_event', (body) => this.received(body.event));
+    socket.on('stream_event', (body) => this.received([body.event]));
+    socket.on('stream_events', (body) => this.received(body.events));
     socket.on('stream_gap', (body) =>
       this.addBanner(
         'warning',
@@ -230,11 +233,13 @@ export class LiveConnection {
     }
   }
 
-  private received(event: StreamedEvent): void {
-    this.snapshot.streamEvents++;
-    this.snapshot.position = event.resume_token ?? event.stream_id;
-    if (this.held) this.held.push(event);
-    else this.store.enqueue([event]);
+  private received(events: StreamedEvent[]): void {
+    const last = events[events.length - 1];
+    if (!last) return;
+    this.snapshot.streamEvents += events.length;
+    this.snapshot.position = last.resume_token ?? last.stream_id;
+    if (this.held) this.held.push(...events);
+    else this.store.enqueue(events);
   }
 
   /** `get_recent` (the newest 1,000 this connection may see), then what arrived meanwhile. */

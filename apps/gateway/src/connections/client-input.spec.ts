@@ -27,6 +27,7 @@ describe(parseHandshake.name, () => {
       threshold: 0,
       subscriptions: ['all_events'],
       resumeFrom: undefined,
+      delivery: 'event',
     });
   });
 
@@ -46,6 +47,7 @@ describe(parseHandshake.name, () => {
       threshold: 0.8,
       subscriptions: ['all_events'],
       resumeFrom: '1732441800000-0',
+      delivery: 'event',
     });
   });
 
@@ -57,6 +59,7 @@ describe(parseHandshake.name, () => {
           performance_threshold: null,
           subscriptions: null,
           resume_from: null,
+          delivery: null,
         }),
       ),
     ).toEqual({
@@ -64,7 +67,17 @@ describe(parseHandshake.name, () => {
       threshold: 0,
       subscriptions: ['all_events'],
       resumeFrom: undefined,
+      delivery: 'event',
     });
+  });
+
+  it("takes delivery 'batch' and refuses any other mode, naming the field", () => {
+    expect(value(sut({ delivery: 'batch' })).delivery).toBe('batch');
+    expect(value(sut({ delivery: 'event' })).delivery).toBe('event');
+    expect(message(sut({ delivery: 'bulk' }))).toBe(
+      'delivery must be one of event, batch (got "bulk")',
+    );
+    expect(message(sut({ delivery: true }))).toContain('delivery must be one of');
   });
 
   it('keeps each subscription once, and allows an empty list', () => {

@@ -1,5 +1,7 @@
 import {
   DEFAULT_SUBSCRIPTIONS,
+  DELIVERY_MODES,
+  type DeliveryMode,
   EVENT_LIMITS,
   isEventType,
   isSubscription,
@@ -62,6 +64,7 @@ export interface HandshakeOptions {
   threshold: number;
   subscriptions: Subscription[];
   resumeFrom?: string;
+  delivery: DeliveryMode;
 }
 
 /** The non-credential part of the handshake (CONTRACT §4); failures become `BAD_HANDSHAKE`. */
@@ -91,9 +94,21 @@ export function parseHandshake(auth: Record<string, unknown>): Parsed<HandshakeO
       };
     resumeFrom = auth.resume_from;
   }
+  const delivery = auth.delivery ?? 'event';
+  if (!DELIVERY_MODES.includes(delivery as DeliveryMode))
+    return {
+      ok: false,
+      message: `delivery must be one of ${DELIVERY_MODES.join(', ')} (got ${JSON.stringify(delivery)})`,
+    };
   return {
     ok: true,
-    value: { agentFilter: filter.value, threshold: threshold.value, subscriptions, resumeFrom },
+    value: {
+      agentFilter: filter.value,
+      threshold: threshold.value,
+      subscriptions,
+      resumeFrom,
+      delivery: delivery as DeliveryMode,
+    },
   };
 }
 

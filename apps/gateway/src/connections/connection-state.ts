@@ -1,4 +1,4 @@
-import type { Subscription, Viewer } from '@auren/contracts';
+import type { DeliveryMode, Subscription, Viewer } from '@auren/contracts';
 import type { Principal } from '@auren/auth';
 
 const EMPTY: ReadonlySet<string> = new Set<string>();
@@ -25,6 +25,10 @@ export class ConnectionState implements Viewer {
   requestedFilter: string[];
   threshold: number;
   resumeFrom: string | undefined;
+  /** `batch`: live events arrive as `stream_events` through the connection's batch group. */
+  readonly delivery: DeliveryMode;
+  /** `batch`: events in the packets queued and not yet written to its transport. */
+  queuedEvents = 0;
   /** Set once the connection is in its rooms and its threshold counts. */
   live = false;
   /** Set while the connection is left out of live emits because its queue is full. */
@@ -37,6 +41,7 @@ export class ConnectionState implements Viewer {
       agentFilter: string[];
       threshold: number;
       resumeFrom?: string;
+      delivery?: DeliveryMode;
     },
   ) {
     this.userId = principal.userId;
@@ -47,6 +52,7 @@ export class ConnectionState implements Viewer {
     this.requestedFilter = options.agentFilter;
     this.threshold = options.threshold;
     this.resumeFrom = options.resumeFrom;
+    this.delivery = options.delivery ?? 'event';
   }
 
   withSubscription(subscription: Subscription, on: boolean): void {

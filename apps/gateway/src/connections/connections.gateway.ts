@@ -124,6 +124,7 @@ export class ConnectionsGateway
       subscriptions: [...state.subscriptions],
       agent_filter: state.requestedFilter,
       performance_threshold: state.threshold,
+      delivery: state.delivery,
       ...(resume ? { resume } : {}),
       // The join above and this read happen in one synchronous step: resuming from here misses nothing.
       ...(this.delivery.isStarted ? { position: this.delivery.deliveredThrough } : {}),
@@ -154,7 +155,14 @@ export class ConnectionsGateway
       const events = page.filter((event) => !this.deliveredElsewhere(event));
       for (let i = 0; i < events.length && socket.connected; i += REPLAY_CHUNK) {
         const chunk = events.slice(i, i + REPLAY_CHUNK);
-        for (const event of chunk) socket.emit('stream_event', { type: 'stream_event', event });
+        if (state.delivery === 'batch')
+          socket.emit('stream_events', {
+            type: 'stream_events',
+            events: chunk,
+            count: chunk.length,
+          });
+        else
+          for (const event of chunk) socket.emit('stream_event', { type: 'stream_event', event });
         replayed += chunk.length;
         this.metrics.replayed.inc(chunk.length);
         await this.delivery.drained(socket);

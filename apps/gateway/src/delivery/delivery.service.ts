@@ -12,8 +12,9 @@ import type { ConnectionState } from '../connections/connection-state';
 import type { AurenServer, AurenSocket } from '../connections/socket-types';
 import { HistoryService } from '../history/history.service';
 import { SummaryService } from '../summaries/summary.service';
+import { BATCH_ROOM_PREFIX, BatchGroups } from './batch-groups';
 import { GatewayMetrics } from './gateway-metrics';
-import { roomsForEvent, roomsForViewer } from './room-router';
+import { isAlertRoom, roomsForEvent, roomsForViewer } from './room-router';
 import { ThresholdRegistry } from './threshold-registry';
 
 /** Connections whose outgoing queue is full: live emits skip them until they drain. */
@@ -22,27 +23,34 @@ export const SLOW_ROOM = 'auren:slow';
 /** The part of engine.io's socket this service reads: its queue of packets not yet written. */
 interface EngineConnection {
   writeBuffer: unknown[];
-  on(event: 'packetCreate' | 'drain', listener: () => void): unknown;
+  on(event: 'packetCreate' | 'drain' | 'flush', listener: () => void): unknown;
   once(event: 'drain', listener: () => void): unknown;
   off(event: 'drain', listener: () => void): unknown;
 }
 
-/**
- * Live delivery: one emit per event to the rooms that select it. Also owns room membership (so
- * that the rooms a connection is in always match its state) and the bounded per-connection
- * queue: a connection whose queue reaches `AUREN_CLIENT_QUEUE_LIMIT` packets is left out of live
- * emits until it drains, and is then told what it missed with a `stream_gap`.
- */
 /** How long a resume waits for this pod to reach a position another pod gave the client. */
 const REACH_TIMEOUT_MS = 5000;
 
+/**
+ * Live delivery: one emit per event to the rooms that select it, and for `delivery: 'batch'`
+ * connections one `stream_events` emit per batch group at the end of each stream read (see
+ * BatchGroups). Also owns room membership (so that the rooms a connection is in always match its
+ * state) and the bounded per-connection queue: a connection whose queue reaches
+ * `AUREN_CLIENT_QUEUE_LIMIT` packets (a batch is one packet) is left out of live emits until it
+ * drains, and is then told what it missed with a `stream_gap`.
+ */
 @Injectable()
 export class DeliveryService {
   private server?: AurenServer;
   private readonly thresholds = new ThresholdRegistry();
+  private readonly batches = new BatchGroups();
+  /** The end-of-read send of the batch groups' events, while one is scheduled. */
+  private batchSend: NodeJS.Immediate | null = null;
   private delivered = '0-0';
-  /** The event being emitted right now, if any. */
+  /** The position of the (last) event being emitted right now, if any. */
   private emitting: string | null = null;
+  /** How many events the packet being emitted carries (a `stream_events` batch: its length). */
+  private emittingEvents = 1;
   /** Resumes waiting for live delivery to reach their position (see reach). */
   private waiters: Array<{ position: string; resolve: () => void }> = [];
   /** Packets created for all connections so far (see deliver). */
@@ -61,6 +69,10 @@ export class DeliveryService {
 
   attach(server: AurenServer): void {
     this.server = server;
+    // A batch group lives as long as its room: the last connection leaving deletes both.
+    server.sockets.adapter.on('delete-room', (room: string) => {
+      if (room.startsWith(BATCH_ROOM_PREFIX)) this.batches.drop(room);
+    });
   }
 
   /** The Socket.IO server, once attached (alert delivery emits through it too). */
@@ -102,6 +114,8 @@ export class DeliveryService {
    * before are no longer valid. Events of the old stream it had not been sent yet may be gone.
    */
   reset({ reason, previous, position }: StreamReset): void {
+    // What was read from the old stream goes out before the notice.
+    this.sendBatches();
     this.delivered = position;
     this.metrics.streamResets.inc({ reason });
     const message: StreamResetMessage = {
@@ -121,6 +135,7 @@ export class DeliveryService {
     this.summaries.record(event);
     const server = this.server;
     const rooms = roomsForEvent(event, this.thresholds.values());
+    let routed = false;
     // `to([])` would mean "everyone": an event that selects no existing room goes nowhere.
     if (server && hasAny(server, rooms)) {
       const slow = server.sockets.adapter.rooms.has(SLOW_ROOM);
@@ -131,11 +146,54 @@ export class DeliveryService {
       this.emitting = null;
       // Every recipient's packet was created during the emit: counted without a second pass.
       const recipients = this.packets - before;
-      this.metrics.eventsRouted.inc();
       this.metrics.deliveries.inc(recipients);
       this.summaries.countSent(recipients);
+      routed = true;
     }
+    if (server && this.batches.size > 0) {
+      const { groups, full } = this.batches.offer(rooms, event);
+      if (groups > 0) {
+        routed = true;
+        // The rest of this stream read is dispatched in the same turn of the event loop (its
+        // handlers resolve at once): one send after it carries the whole read.
+        if (full) this.sendBatches();
+        else this.batchSend ??= setImmediate(() => this.sendBatches());
+      }
+    }
+    if (routed) this.metrics.eventsRouted.inc();
     this.advance(event.resume_token ?? event.stream_id);
+  }
+
+  /**
+   * Sends every batch group its appended events as one `stream_events` emit to its room. Also
+   * called before any room membership changes: a connection joining a group must not receive
+   * events appended before it joined (a resume replayed them from history, up to
+   * deliveredThrough), and one leaving must still get those appended while it was in.
+   */
+  sendBatches(): void {
+    if (this.batchSend) {
+      clearImmediate(this.batchSend);
+      this.batchSend = null;
+    }
+    const server = this.server;
+    if (!server) return;
+    const ready = this.batches.take();
+    if (ready.length === 0) return;
+    const slow = server.sockets.adapter.rooms.has(SLOW_ROOM);
+    for (const { name, events } of ready) {
+      const target = slow ? server.to(name).except(SLOW_ROOM) : server.to(name);
+      const before = this.packets;
+      const last = events[events.length - 1];
+      // A connection marked slow by this packet skips what comes after the batch's last event.
+      this.emitting = last.resume_token ?? last.stream_id;
+      this.emittingEvents = events.length;
+      target.emit('stream_events', { type: 'stream_events', events, count: events.length });
+      this.emitting = null;
+      this.emittingEvents = 1;
+      const deliveries = (this.packets - before) * events.length;
+      this.metrics.deliveries.inc(deliveries);
+      this.summaries.countSent(deliveries);
+    }
   }
 
   /**
@@ -188,7 +246,15 @@ export class DeliveryService {
    */
   join(socket: AurenSocket, state: ConnectionState): void {
     if (!state.live) return;
-    const next = roomsForViewer(state).map(intern);
+    this.sendBatches();
+    let next = roomsForViewer(state).map(intern);
+    if (state.delivery === 'batch') {
+      // Events through its batch group; alert transitions through their own rooms, as ever.
+      const routing = next.filter((room) => !isAlertRoom(room));
+      const group = intern(BatchGroups.nameOf(routing));
+      this.batches.ensure(group, routing);
+      next = [...next.filter(isAlertRoom), group];
+    }
     const keep = new Set(next);
     for (const room of socket.rooms) {
       // Its own room (the socket id) and the slow mark are not routing rooms.
@@ -257,17 +323,27 @@ export class DeliveryService {
     });
   }
 
-  /** Watches a connection's outgoing queue (per packet: O(1), no loop over connections). */
+  /**
+   * Watches a connection's outgoing queue (per packet: O(1), no loop over connections). The
+   * queue is counted in events: packets for `delivery: 'event'` connections (a packet carries one
+   * event), and the events of the packets not yet written for `batch` ones (engine.io writes its
+   * whole queue at once, and says so with `flush`).
+   */
   watchQueue(socket: AurenSocket): void {
     const conn = socket.conn as unknown as EngineConnection;
     conn.on('packetCreate', () => this.onPacket(socket, conn));
+    const state = socket.data.state;
+    if (state.delivery === 'batch') conn.on('flush', () => (state.queuedEvents = 0));
   }
 
   private onPacket(socket: AurenSocket, conn: EngineConnection): void {
     this.packets += 1;
-    const queued = conn.writeBuffer.length + 1;
-    if (queued > this.metrics.queueHighWater) this.metrics.queueHighWater = queued;
     const state = socket.data.state;
+    const queued =
+      state.delivery === 'batch'
+        ? (state.queuedEvents += this.emittingEvents)
+        : conn.writeBuffer.length + 1;
+    if (queued > this.metrics.queueHighWater) this.metrics.queueHighWater = queued;
     // Replay before going live is flow-controlled by its own waits, not by this mark.
     if (state.live && !state.slow && queued >= this.config.clientQueueLimit)
       this.markSlow(socket, state, conn);
@@ -306,6 +382,8 @@ export class DeliveryService {
     };
     try {
       await this.followUntilLive(state, slow.after, count, () => {
+        // Batched events appended while it was slow are in the gap counted above: sent first.
+        this.sendBatches();
         state.slow = undefined;
         void socket.leave(SLOW_ROOM);
         if (skipped === 0 || !socket.connected) return;

@@ -102,6 +102,11 @@ export function alertRoomName(scope: string, agent: string): string {
   return `alerts|${scope}|${agent}`;
 }
 
+/** Whether a room of {@link roomsForViewer} is an alert room (not an event routing room). */
+export function isAlertRoom(room: string): boolean {
+  return room.startsWith('alerts|');
+}
+
 /**
  * Every room an alert transition goes to: its owner's and the `all` permission's, for its agent
  * (or, without agent, the `-` rooms every `alerts` subscriber of that scope is in). The reference
