@@ -7,7 +7,12 @@
 import { useMemo, useRef, useState } from 'react';
 import type { StreamedEvent } from './contracts';
 import type { GraphqlClient } from './graphql';
-import { COLLABORATIONS_QUERY, type CollaborationsAnswer } from './queries';
+import {
+  COLLABORATIONS_QUERY,
+  RECENT_COLLABORATIONS_QUERY,
+  type CollaborationsAnswer,
+  type RecentCollaborationsAnswer,
+} from './queries';
 import {
   aggregateEdges,
   nodesOf,
@@ -41,24 +46,46 @@ export interface CollaborationViewProps {
 }
 
 const SEED_WINDOW_MS = 3_600_000;
+/**
+ * The seed's aggregate stops this long before the page asked: the history writer may not have
+ * stored the last seconds yet (its lag, `auren_history_writer_lag`, stays far below this). The
+ * stretch after it comes as the stored events themselves plus the live ones, counted once by
+ * event_id, so an event the writer had not stored yet is counted live and none twice.
+ */
+const SEED_OVERLAP_MS = 60_000;
+/** Stored collaboration events read for that stretch (one page; more are counted as live only). */
+const SEED_RECENT_MAX = 500;
 /** Most agents drawn (the busiest); the table lists every edge. */
 const MAX_NODES = 60;
 
 interface Seed {
   edges: StoredEdge[];
   untilMs: number;
+  recent: StreamedEvent[];
+  recentTruncated: boolean;
 }
 
 export function CollaborationView(props: CollaborationViewProps) {
   const graphql = props.graphql;
   const [seedKey] = useState(() => String(Date.now()));
   const seed = useAsync<Seed>(graphql ? seedKey : null, async () => {
-    const to = Date.now();
-    const answer = await graphql!.request<CollaborationsAnswer>(COLLABORATIONS_QUERY, {
-      from: new Date(to - SEED_WINDOW_MS).toISOString(),
-      to: new Date(to).toISOString(),
-    });
-    return { edges: answer.collaborations ?? [], untilMs: to };
+    const until = Date.now() - SEED_OVERLAP_MS;
+    const [answer, recent] = await Promise.all([
+      graphql!.request<CollaborationsAnswer>(COLLABORATIONS_QUERY, {
+        from: new Date(until - SEED_WINDOW_MS + SEED_OVERLAP_MS).toISOString(),
+        to: new Date(until).toISOString(),
+      }),
+      graphql!.request<RecentCollaborationsAnswer>(RECENT_COLLABORATIONS_QUERY, {
+        filter: { types: ['agent_collaboration'], from: new Date(until).toISOString() },
+        first: SEED_RECENT_MAX,
+      }),
+    ]);
+    return {
+      edges: answer.collaborations ?? [],
+      untilMs: until,
+      recent: (recent.events?.edges ?? []).map((edge) => edge.node.raw as StreamedEvent),
+      recentTruncated: recent.events?.pageInfo.hasNextPage ?? false,
+    };
   });
   const version = useThrottled(props.liveVersion, 500);
   const edges = useMemo(
@@ -67,6 +94,7 @@ export function CollaborationView(props: CollaborationViewProps) {
         seed.data?.edges ?? [],
         props.liveEvents,
         seed.data ? seed.data.untilMs : null,
+        seed.data?.recent,
       ),
     [seed.data, version, props.liveEvents],
   );
@@ -92,6 +120,12 @@ export function CollaborationView(props: CollaborationViewProps) {
           onRetry={seed.reload}
           what="the collaborations of the last hour"
         />
+      )}
+      {seed.data?.recentTruncated && (
+        <Notice tone="info" testId="collab-recent-truncated">
+          Over {formatInt(SEED_RECENT_MAX)} collaborations in the last minute: past that many, this
+          graph counts that minute from what this page receives live.
+        </Notice>
       )}
       {seed.status === 'loading' && edges.length === 0 ? (
         <Loading what="collaborations" />

@@ -112,6 +112,20 @@ describe('aggregateEdges', () => {
       },
     ]);
   });
+  it('counts the stretch after the seed from stored and live events, once each by id', () => {
+    // s1 was stored and arrived live; s2 is stored only (before this page connected); l1 is live
+    // only (the writer had not stored it when the page asked): each counted once.
+    const recent = [
+      collab('s1', 'a', 1000, { target: 'b', consensus: true }),
+      collab('s2', 'a', 1500, { target: 'b', consensus: true }),
+    ];
+    const live = [
+      collab('s1', 'a', 1000, { target: 'b', consensus: true }),
+      collab('l1', 'a', 2000, { target: 'b', consensus: false }),
+    ];
+    const [edge] = aggregateEdges(seed, live, T0, recent);
+    expect(edge).toMatchObject({ source: 'a', target: 'b', count: 13, successes: 10, failures: 2 });
+  });
   it('counts every live event without a seed', () => {
     const edges = aggregateEdges([], [collab('x', 'a', -5000, { target: 'b' })], null);
     expect(edges).toHaveLength(1);

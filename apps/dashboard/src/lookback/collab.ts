@@ -61,14 +61,16 @@ export function collaborationOf(
 }
 
 /**
- * Edges of the stored answer (the seed) plus the live events, each live event counted once (by
- * `event_id`) and only when it is not older than `seededUntilMs` (the `to` of the seed query:
- * older events are in the seed already).
+ * Edges of the stored answer (the seed, events before `seededUntilMs`) plus the events after it:
+ * the stored ones of that stretch (`recent`) and the live ones, each counted once by `event_id`
+ * (a live event may be stored already, or not yet). Events older than `seededUntilMs` are in the
+ * seed and skipped.
  */
 export function aggregateEdges(
   seed: readonly StoredEdge[],
   live: readonly StreamedEvent[],
   seededUntilMs: number | null,
+  recent: readonly StreamedEvent[] = [],
 ): Edge[] {
   const edges = new Map<string, Edge>();
   const get = (source: string, target: string): Edge => {
@@ -90,7 +92,7 @@ export function aggregateEdges(
     if (Number.isFinite(last)) edge.lastMs = Math.max(edge.lastMs ?? last, last);
   }
   const seen = new Set<string>();
-  for (const event of live) {
+  for (const event of recent.length ? [...recent, ...live] : live) {
     const c = collaborationOf(event);
     if (!c) continue;
     if (seen.has(event.event_id)) continue;

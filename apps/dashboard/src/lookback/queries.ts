@@ -40,6 +40,20 @@ export type CollaborationsAnswer = {
   collaborations: Array<StoredEdge & { successRate: number | null }> | null;
 };
 
+/** The stored collaboration events themselves (whole), for the seed's most recent minute. */
+export const RECENT_COLLABORATIONS_QUERY = `query LookbackRecentCollaborations($filter: EventFilter, $first: Int) {
+  events(filter: $filter, first: $first, order: OLDEST_FIRST) {
+    edges { node { raw } }
+    pageInfo { hasNextPage }
+  }
+}`;
+export type RecentCollaborationsAnswer = {
+  events: {
+    edges: Array<{ node: { raw: unknown } }>;
+    pageInfo: { hasNextPage: boolean };
+  } | null;
+};
+
 // ---------------------------------------------------------------- alerts
 
 const ALERT_FIELDS = `alertId ruleId ruleName severity owner key agentId state value threshold
