@@ -1,7 +1,8 @@
 /**
  * The dashboard's window on libs/contracts. The browser bundle must not import the lib's index
  * (it pulls class-validator and gRPC): types come from their files, and values only from files
- * that are plain data (socket-events.ts, subscriptions.ts, event-types.ts).
+ * that are plain data or pure functions without imports (socket-events.ts, subscriptions.ts,
+ * event-types.ts, run-tree.ts).
  */
 export type {
   AgentEvent,
@@ -19,6 +20,13 @@ export type {
 } from '../../../libs/contracts/src/alerts';
 export type { EventType } from '../../../libs/contracts/src/event-types';
 export { KNOWN_EVENT_TYPES } from '../../../libs/contracts/src/event-types';
+export type { RunTotals, RunTreeNode } from '../../../libs/contracts/src/run-tree';
+export {
+  RUN_COMPLETED,
+  RUN_STARTED,
+  runSpanField,
+  runTreeOf,
+} from '../../../libs/contracts/src/run-tree';
 export type {
   ClientToServerEvents,
   ConnectErrorCode,

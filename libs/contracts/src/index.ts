@@ -8,3 +8,4 @@ export * from './alerts';
 export * from './delivery-rule';
 export * from './socket-events';
 export * from './grpc';
+export * from './run-tree';

@@ -1,10 +1,18 @@
 /**
  * A run (the events of one trace or session) as a tree, built in the browser from the stored
  * events (GraphQL `trace`/`session`, each node's `event`) merged with the live events of the same
- * run, so an open run keeps growing. The parent rules are those of the history service
- * (docs/graphql.md, "trace(id)"), written again here: the browser bundle does not import server code.
+ * run, so an open run keeps growing. The tree itself is libs/contracts' run-tree.ts, the same
+ * parent rules the history service answers `trace(id)` with (docs/graphql.md).
  */
-import type { StreamedEvent } from './contracts';
+import {
+  RUN_COMPLETED as COMPLETED,
+  RUN_STARTED as STARTED,
+  runSpanField,
+  runTreeOf,
+  type RunTotals,
+  type RunTreeNode,
+  type StreamedEvent,
+} from './contracts';
 import type { LiveGroup } from '../live/groups';
 
 /** One event of a run, in the fields the tree and the views need. */
@@ -72,14 +80,6 @@ export function toMillis(iso: string): number {
   return Number.isFinite(ms) ? ms : 0;
 }
 
-function spanField(raw: Json | undefined, field: 'span_id' | 'parent_span_id'): string | null {
-  if (!raw) return null;
-  const metadata = obj(raw.metadata);
-  return (
-    str(obj(metadata?.otel)?.[field]) ?? str(metadata?.[field]) ?? str(obj(raw.payload)?.[field])
-  );
-}
-
 /** A live event (Socket.IO `stream_event`) as a run event; its figures as the history files them. */
 export function fromStreamed(event: StreamedEvent): RunEvent {
   const raw = event as unknown as Json;
@@ -106,8 +106,8 @@ export function fromStreamed(event: StreamedEvent): RunEvent {
     cost: num(m.token_cost),
     success: bool(m.success),
     errorType: str(m.error_type),
-    spanId: spanField(raw, 'span_id'),
-    parentSpanId: spanField(raw, 'parent_span_id'),
+    spanId: runSpanField(raw, 'span_id'),
+    parentSpanId: runSpanField(raw, 'parent_span_id'),
     raw,
   };
 }
@@ -133,14 +133,12 @@ export function fromStored(event: StoredEvent): RunEvent {
     cost: num(event.cost),
     success: bool(event.success),
     errorType: event.errorType ?? null,
-    spanId: spanField(raw ?? undefined, 'span_id'),
-    parentSpanId: spanField(raw ?? undefined, 'parent_span_id'),
+    spanId: runSpanField(raw, 'span_id'),
+    parentSpanId: runSpanField(raw, 'parent_span_id'),
     raw,
   };
 }
 
-const STARTED = 'agent_execution_started';
-const COMPLETED = 'agent_execution_completed';
 const typeRank = (type: string): number => (type === STARTED ? 0 : type === COMPLETED ? 2 : 1);
 
 /**
@@ -176,33 +174,10 @@ export function inRun(
   return false;
 }
 
-export interface RunTotals {
-  events: number;
-  failures: number;
-  inputTokens: number;
-  outputTokens: number;
-  tokens: number;
-  cost: number;
-}
+export type { RunTotals };
 
-export interface RunNode {
-  event: RunEvent;
-  parentId: string | null;
-  depth: number;
-  childIds: string[];
-  /** See docs/graphql.md: a start with its completion, else latency, else time to last descendant. */
-  durationMs: number | null;
-  /** A started agent execution whose completion has not been seen (yet). */
-  open: boolean;
-  /** The completion event paired with this start, when seen. */
-  completionId: string | null;
-  /**
-   * For a completion: the start it closes. Its latency is the whole execution's (shown on the
-   * start), so the waterfall draws the completion as an instant.
-   */
-  completes: string | null;
-  totals: RunTotals;
-}
+/** A node of the run: see libs/contracts run-tree.ts (`open`, `completes`, durations). */
+export type RunNode = RunTreeNode<RunEvent>;
 
 export interface RunTree {
   id: string;
@@ -220,176 +195,24 @@ export interface RunTree {
   truncated: boolean;
 }
 
-function parentsOf(events: readonly RunEvent[]): {
-  parent: Map<string, string | null>;
-  completionOf: Map<string, RunEvent>;
-} {
-  const byId = new Map(events.map((e) => [e.eventId, e]));
-  const spanOwner = new Map<string, string>();
-  for (const e of events)
-    if (e.spanId && !spanOwner.has(e.spanId)) spanOwner.set(e.spanId, e.eventId);
-  const open = new Map<string, string[]>();
-  const parent = new Map<string, string | null>();
-  const completionOf = new Map<string, RunEvent>();
-  for (const e of events) {
-    const owner = e.spanId ? spanOwner.get(e.spanId) : undefined;
-    let p: string | undefined = owner !== undefined && owner !== e.eventId ? owner : undefined;
-    const stack = open.get(e.agentId) ?? [];
-    if (e.eventType === COMPLETED) {
-      let closes: string | undefined;
-      if (p !== undefined && stack.includes(p)) closes = p;
-      else if (e.parentEventId && stack.includes(e.parentEventId)) closes = e.parentEventId;
-      else if (p === undefined) closes = stack[stack.length - 1];
-      if (closes !== undefined) {
-        p = closes;
-        stack.splice(stack.lastIndexOf(closes), 1);
-        completionOf.set(closes, e);
-      }
-    }
-    if (
-      p === undefined &&
-      e.parentEventId &&
-      e.parentEventId !== e.eventId &&
-      byId.has(e.parentEventId)
-    )
-      p = e.parentEventId;
-    if (p === undefined && e.parentSpanId) {
-      const spanParent = spanOwner.get(e.parentSpanId);
-      if (spanParent !== undefined && spanParent !== e.eventId) p = spanParent;
-    }
-    if (p === undefined && e.eventType !== COMPLETED) p = stack[stack.length - 1];
-    parent.set(e.eventId, p ?? null);
-    if (e.eventType === STARTED) {
-      stack.push(e.eventId);
-      open.set(e.agentId, stack);
-    }
-  }
-  // A parent that would close a cycle is dropped.
-  const settled = new Set<string>();
-  for (const e of events) {
-    const path = new Set<string>();
-    let current: string | null = e.eventId;
-    while (current !== null && !settled.has(current)) {
-      if (path.has(current)) {
-        parent.set(current, null);
-        break;
-      }
-      path.add(current);
-      current = parent.get(current) ?? null;
-    }
-    for (const id of path) settled.add(id);
-  }
-  return { parent, completionOf };
-}
-
-const zero = (): RunTotals => ({
-  events: 0,
-  failures: 0,
-  inputTokens: 0,
-  outputTokens: 0,
-  tokens: 0,
-  cost: 0,
-});
-
-function own(e: RunEvent): RunTotals {
-  return {
-    events: 1,
-    failures: e.success === false ? 1 : 0,
-    inputTokens: e.inputTokens ?? 0,
-    outputTokens: e.outputTokens ?? 0,
-    tokens: e.tokens ?? 0,
-    cost: e.cost ?? 0,
-  };
-}
-
-function add(into: RunTotals, more: RunTotals): void {
-  into.events += more.events;
-  into.failures += more.failures;
-  into.inputTokens += more.inputTokens;
-  into.outputTokens += more.outputTokens;
-  into.tokens += more.tokens;
-  into.cost += more.cost;
-}
-
 /** The run as a tree; `events` oldest first (as {@link mergeRunEvents} answers). Null when empty. */
 export function buildRunTree(
   id: string,
   events: readonly RunEvent[],
   truncated = false,
 ): RunTree | null {
-  if (events.length === 0) return null;
-  const { parent, completionOf } = parentsOf(events);
-  const children = new Map<string, string[]>();
-  const rootIds: string[] = [];
-  for (const e of events) {
-    const p = parent.get(e.eventId) ?? null;
-    if (p === null) rootIds.push(e.eventId);
-    else {
-      const list = children.get(p);
-      if (list) list.push(e.eventId);
-      else children.set(p, [e.eventId]);
-    }
-  }
-  const byId = new Map(events.map((e) => [e.eventId, e]));
-  const nodes: RunNode[] = [];
-  const nodeOf = new Map<string, RunNode>();
-  const completesOf = new Map<string, string>();
-  const stack = [...rootIds].reverse().map((rootId) => ({ id: rootId, depth: 0 }));
-  while (stack.length > 0) {
-    const { id: nodeId, depth } = stack.pop()!;
-    const event = byId.get(nodeId)!;
-    const childIds = children.get(nodeId) ?? [];
-    const completion = completionOf.get(nodeId);
-    const node: RunNode = {
-      completes: null,
-      event,
-      parentId: parent.get(nodeId) ?? null,
-      depth,
-      childIds,
-      durationMs: null,
-      open: event.eventType === STARTED && !completion,
-      completionId: completion?.eventId ?? null,
-      totals: own(event),
-    };
-    nodes.push(node);
-    nodeOf.set(nodeId, node);
-    if (completion) completesOf.set(completion.eventId, nodeId);
-    for (let i = childIds.length - 1; i >= 0; i--)
-      stack.push({ id: childIds[i], depth: depth + 1 });
-  }
-  for (const [completionId, startId] of completesOf) {
-    const node = nodeOf.get(completionId);
-    if (node) node.completes = startId;
-  }
-  const lastMs = new Map<string, number>();
-  let endMs = events[events.length - 1].ms;
-  for (let i = nodes.length - 1; i >= 0; i--) {
-    const node = nodes[i];
-    const at = node.event.ms;
-    let latest = at;
-    for (const c of node.childIds) latest = Math.max(latest, lastMs.get(c) ?? at);
-    lastMs.set(node.event.eventId, latest);
-    for (const c of node.childIds) add(node.totals, nodeOf.get(c)!.totals);
-    const completion = completionOf.get(node.event.eventId);
-    if (completion) node.durationMs = completion.latencyMs ?? completion.ms - at;
-    else if (node.event.latencyMs !== null) node.durationMs = node.event.latencyMs;
-    else if (node.childIds.length > 0) node.durationMs = latest - at;
-    if (node.durationMs !== null && node.completes === null)
-      endMs = Math.max(endMs, at + node.durationMs);
-  }
-  const totals = zero();
-  for (const rootId of rootIds) add(totals, nodeOf.get(rootId)!.totals);
-  const startMs = events[0].ms;
+  const tree = runTreeOf(events, (e) => e);
+  if (!tree) return null;
   return {
     id,
-    startMs,
-    endMs,
-    durationMs: endMs - startMs,
-    agents: [...new Set(events.map((e) => e.agentId))].sort(),
-    totals,
-    rootIds,
-    nodes,
-    inProgress: nodes.some((n) => n.open),
+    startMs: tree.startMs,
+    endMs: tree.endMs,
+    durationMs: tree.endMs - tree.startMs,
+    agents: tree.agents,
+    totals: tree.totals,
+    rootIds: tree.rootIds,
+    nodes: tree.nodes,
+    inProgress: tree.inProgress,
     truncated,
   };
 }
