@@ -255,8 +255,9 @@ class AurenCallbackHandler(BaseCallbackHandler):
             run.agent = {"id": agent_id, "role": node}  # type: ignore[dict-item]
             run.session_id = str(uuid.uuid4())
             root = run.root
-            if root is not run and agent_id not in root.agents:
-                root.agents.append(agent_id)
+            with self._lock:  # parallel branches start nodes from several threads
+                if root is not run and agent_id not in root.agents:
+                    root.agents.append(agent_id)
             kind = "graph_node"
         else:
             run.agent = {"id": self.root_agent_id or self.agent_id(name), "role": "graph" if in_graph else "chain", "name": name}

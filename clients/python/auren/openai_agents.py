@@ -250,8 +250,9 @@ class AurenTracingProcessor(TracingProcessor):
                 start_event_id=str(uuid.uuid4()),
                 started_at=span.started_at,
             )
-            if workflow is not None and run.agent["id"] not in workflow.agents:
-                workflow.agents.append(run.agent["id"])
+            with self._lock:
+                if workflow is not None and run.agent["id"] not in workflow.agents:
+                    workflow.agents.append(run.agent["id"])
             self.client.track(
                 "agent_execution_started",
                 run.agent,

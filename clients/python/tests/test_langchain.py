@@ -104,8 +104,9 @@ def test_a_two_node_graph_with_a_tool_arrives_as_agent_llm_tool_and_collaboratio
         (GRAPH_NAME, "agent_execution_completed"): 1,
     }), kinds(events)
     # In causal order: the graph starts first and ends last, each node's events inside its run.
-    assert [(e["source_agent"]["id"], e["event_type"]) for e in events][0] == (GRAPH_NAME, "agent_execution_started")
-    assert [(e["source_agent"]["id"], e["event_type"]) for e in events][-1] == (GRAPH_NAME, "agent_execution_completed")
+    order = [(e["source_agent"]["id"], e["event_type"]) for e in events]
+    assert order[0] == (GRAPH_NAME, "agent_execution_started") and order[-1] == (GRAPH_NAME, "agent_execution_completed")
+    assert order.index(("researcher", "agent_execution_completed")) < order.index(("writer", "agent_execution_started"))
     assert len({e["trace_id"] for e in events}) == 1
 
     def of(agent: str, event_type: str) -> list[dict[str, Any]]:
@@ -159,7 +160,7 @@ def test_ainvoke_maps_the_same_way(capture, client):
 
 
 def test_a_tool_run_by_a_prebuilt_tool_node_counts_for_the_agent_that_asked_for_it(capture, client):
-    from langgraph.graph import END, START, MessagesState, StateGraph
+    from langgraph.graph import START, MessagesState, StateGraph
     from langgraph.prebuilt import ToolNode, tools_condition
 
     call = {"name": "word_count", "args": {"text": "a b c"}, "id": "call_tn_1", "type": "tool_call"}
