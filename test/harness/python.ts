@@ -179,21 +179,39 @@ export function ensurePythonVenv(): Promise<string> {
   return ensureVenv({ venv: VENV, requirements: REQUIREMENTS, cwd: PYTHON_DIR, what: 'crewai' });
 }
 
+/**
+ * The frameworks venv python (clients/python/.venv-frameworks with requirements-frameworks.txt:
+ * LangGraph, langchain-core, the OpenAI Agents SDK, pytest). Separate from the CrewAI venv because
+ * current openai-agents needs openai 3.x and crewai needs openai < 3.
+ */
+export function ensureFrameworksVenv(): Promise<string> {
+  return ensureVenv({
+    venv: join(PYTHON_DIR, '.venv-frameworks'),
+    requirements: join(PYTHON_DIR, 'requirements-frameworks.txt'),
+    cwd: PYTHON_DIR,
+    what: 'langgraph, langchain-core, openai-agents',
+  });
+}
+
 export interface PythonRun {
   code: number | null;
   output: string;
 }
 
-/** Runs the venv's python; resolves with exit code and combined output (never rejects on failure). */
+/**
+ * Runs the venv's python (or `python`, another venv's, such as {@link ensureFrameworksVenv}'s);
+ * resolves with exit code and combined output (never rejects on failure).
+ */
 export function runPython(
   args: string[],
   env: Record<string, string | undefined>,
   timeoutMs = 120_000,
+  python = VENV_PYTHON,
 ): Promise<PythonRun> {
   const home = mkdtempSync(join(tmpdir(), 'auren-py-home-'));
   const cleanup = () => rmSync(home, { recursive: true, force: true });
   return new Promise<PythonRun>((resolve, reject) => {
-    const child = spawn(VENV_PYTHON, args, {
+    const child = spawn(python, args, {
       cwd: PYTHON_DIR,
       env: { ...offlinePythonEnv(home), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
