@@ -509,6 +509,11 @@ describe('Dashboard look-back views in headless Chromium (Redis, PostgreSQL, ing
       { what: `${posted.size} event rows after Load more` },
     );
     expect(await page.locator('[data-testid=history-load-more]').count()).toBe(0);
+    // The top of the view (range picker, agents, cost), not where Load more left the scroll.
+    await page.evaluate('window.scrollTo(0, 0)');
+    await waitFor(async () => (await page.evaluate<number>('window.scrollY')) === 0, {
+      what: 'the page scrolled to the top',
+    });
     await screenshot('history', false);
     await axe('history');
     await page.selectOption('#lb-events-agent', 'researcher');
