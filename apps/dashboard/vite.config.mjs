@@ -29,7 +29,7 @@ export default defineConfig({
   },
   test: {
     root: here('.'),
-    include: ['src/**/*.test.ts'],
+    include: ['src/**/*.test.{ts,tsx}'],
     environment: 'node',
   },
 });
