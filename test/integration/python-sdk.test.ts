@@ -3,8 +3,9 @@ import { ensurePythonVenv, runPython } from '../harness/python';
 
 /**
  * The Python SDK's own suite (clients/python/tests, pytest) against a real ingest started here on
- * the harness's Redis: the client (batching, retries, the dead ingest, the buffer bound) and the
- * CrewAI listener with a real crew. pytest reads the events back from the Redis stream.
+ * the harness's Redis: the client (batching, retries, the dead ingest, the buffer bound), the
+ * CrewAI listener with real crews (custom LLMs included), the LLM call pairing and the gRPC stubs.
+ * pytest reads the events back from the Redis stream.
  */
 describe('Python SDK: pytest suite against a real ingest', () => {
   const streamKey = `test:python:${Date.now()}`;
@@ -37,7 +38,8 @@ describe('Python SDK: pytest suite against a real ingest', () => {
     if (run.code !== 0 || /failed|error/.test(summary)) {
       throw new Error(`pytest exited with ${run.code}: ${summary}\n\n${run.output.slice(-12_000)}`);
     }
-    // 13 client tests + 5 CrewAI tests; fewer means tests went missing (a collection problem).
-    expect(`${passed} passed (${summary})`).toBe(`18 passed (${summary})`);
+    // 13 client + 12 CrewAI + 11 LLM call pairing + 8 gRPC stub tests; fewer means tests went
+    // missing (a collection problem).
+    expect(`${passed} passed (${summary})`).toBe(`44 passed (${summary})`);
   }, 180_000);
 });
