@@ -145,16 +145,29 @@ describe('OTLP/HTTP POST /v1/traces with the OpenTelemetry SDK and a real Redis'
     expect(decoded.partialSuccess).toBeUndefined();
   });
 
-  it('skips spans without GenAI attributes: 200, a warning in partialSuccess, nothing written', async () => {
+  it('reports spans that map to no event: 200, rejectedSpans counts them, errorMessage names them', async () => {
     const before = await redis.xlen(key);
-    const reply = await postOtlpJson(await sdkSpans(plain));
+    const spans = await sdkSpans(plain);
+    const spanId = spans[0].spanContext().spanId;
+    const says = `1 span(s) not mapped to AUREN events, not stored (docs/otlp.md): span ${spanId} "GET /health" (internal): no GenAI, OpenInference or OpenLLMetry operation`;
+    const reply = await postOtlpJson(spans);
     expect(reply.status).toBe(200);
     expect(reply.body).toEqual({
-      partialSuccess: {
-        rejectedSpans: '0',
-        errorMessage: expect.stringContaining('1 span(s) skipped'),
-      },
+      partialSuccess: { rejectedSpans: '1', errorMessage: expect.stringContaining(says) },
     });
+
+    // The same answer in protobuf, read by the SDK's own response decoder.
+    const response = await fetch(endpoint, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-protobuf' },
+      body: ProtobufTraceSerializer.serializeRequest(spans) as Uint8Array,
+    });
+    expect(response.status).toBe(200);
+    const decoded = ProtobufTraceSerializer.deserializeResponse(
+      new Uint8Array(await response.arrayBuffer()),
+    );
+    expect(Number(decoded.partialSuccess?.rejectedSpans)).toBe(1);
+    expect(decoded.partialSuccess?.errorMessage).toContain(says);
     expect(await redis.xlen(key)).toBe(before);
   });
 

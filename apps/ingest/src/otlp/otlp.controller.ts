@@ -89,18 +89,19 @@ export class OtlpController {
   @Post()
   @HttpCode(200)
   @ApiOperation({
-    summary: 'OTLP/HTTP trace export; GenAI spans become agent events (docs/otlp.md)',
+    summary:
+      'OTLP/HTTP trace export; GenAI, OpenInference and OpenLLMetry spans become agent events (docs/otlp.md)',
   })
   @ApiConsumes(PROTOBUF_TYPE, JSON_TYPE)
   @ApiProduces(PROTOBUF_TYPE, JSON_TYPE)
   @ApiBody({
     description:
-      'ExportTraceServiceRequest (protobuf or OTLP/JSON), optionally gzip. A span that cannot be read or mapped is refused alone, in partialSuccess',
+      'ExportTraceServiceRequest (protobuf or OTLP/JSON), optionally gzip. GenAI, OpenInference and OpenLLMetry spans become agent events; a span that cannot be read or mapped is refused alone, in partialSuccess',
     schema: OTLP_EXPORT_SCHEMA,
   })
   @ApiOkResponse({
     description:
-      'ExportTraceServiceResponse; partialSuccess counts refused spans and says why, and names skipped ones',
+      'ExportTraceServiceResponse; partialSuccess.rejectedSpans counts the spans not stored (unreadable, invalid, or mapped to no AUREN event) and errorMessage names the first of them with the reason',
     content: {
       [JSON_TYPE]: { schema: OTLP_RESPONSE_SCHEMA },
       [PROTOBUF_TYPE]: { schema: { type: 'string', format: 'binary' } },

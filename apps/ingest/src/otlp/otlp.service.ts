@@ -4,9 +4,13 @@ import { EVENT_LIMITS, parseEvent } from '@auren/contracts';
 import type { Principal } from '@auren/auth';
 import { EventsService } from '../events/events.service';
 import { EventInput, mapSpans } from './genai-mapping';
-import type { DecodedExport } from './otlp-model';
+import { DecodedExport, OtlpSpan, SPAN_KIND_NAMES } from './otlp-model';
 
-/** What one export did; `partialSuccess` is present when a span was refused or skipped. */
+/**
+ * What one export did. `skipped`: spans no convention maps (not stored); `rejected`: spans that
+ * could not be read or failed validation. Both count in `partialSuccess.rejectedSpans`, since
+ * neither is stored, and `errorMessage` names the first few of each with the reason.
+ */
 export interface OtlpExportResult {
   spans: number;
   events: number;
@@ -15,6 +19,7 @@ export interface OtlpExportResult {
   partialSuccess?: { rejectedSpans: number; errorMessage: string };
 }
 
+/** How many spans of each outcome `errorMessage` names; it counts all of them. */
 const MAX_REASONS = 5;
 
 /**
@@ -23,7 +28,8 @@ const MAX_REASONS = 5;
  *
  * Per span, not per export: a span whose events fail validation is refused alone and counted
  * in `partialSuccess.rejectedSpans` (OTLP's partial success), the others are written. Spans
- * without a GenAI operation are skipped: not an error, but said in `errorMessage`.
+ * that map to no AUREN event (HTTP spans, pipeline steps...) are counted there too, and
+ * `errorMessage` names the first of them with the reason, so the exporter's log says why.
  */
 @Injectable()
 export class OtlpService {
@@ -47,12 +53,12 @@ export class OtlpService {
     address?: string,
   ): Promise<OtlpExportResult> {
     const reasons = [...decoded.unreadable];
+    const unmapped: string[] = [];
     const accepted: EventInput[] = [];
-    let skipped = 0;
     let mapped = 0;
     for (const mapping of mapSpans(decoded.spans)) {
       if (mapping.outcome === 'skipped') {
-        skipped += 1;
+        unmapped.push(describeSpan(mapping.span, mapping.reason));
         continue;
       }
       if (mapping.outcome === 'invalid') {
@@ -83,35 +89,43 @@ export class OtlpService {
       );
     }
     this.spans.inc({ outcome: 'mapped' }, mapped);
-    this.spans.inc({ outcome: 'skipped' }, skipped);
+    this.spans.inc({ outcome: 'skipped' }, unmapped.length);
     this.spans.inc({ outcome: 'rejected' }, reasons.length);
 
     const result: OtlpExportResult = {
       spans: decoded.spans.length + decoded.unreadable.length,
       events: accepted.length,
-      skipped,
+      skipped: unmapped.length,
       rejected: reasons.length,
     };
-    if (reasons.length > 0 || skipped > 0) {
+    if (reasons.length > 0 || unmapped.length > 0) {
       result.partialSuccess = {
-        rejectedSpans: reasons.length,
-        errorMessage: describe(reasons, skipped),
+        rejectedSpans: reasons.length + unmapped.length,
+        errorMessage: describe(reasons, unmapped),
       };
     }
     return result;
   }
 }
 
-function describe(reasons: string[], skipped: number): string {
+/** `span 00f067aa0ba902b7 "GET /users" (server): why`, the span's name cut to 80 characters. */
+function describeSpan(span: OtlpSpan, reason: string): string {
+  const name = span.name.length > 80 ? `${span.name.slice(0, 80)}...` : span.name;
+  const kind = SPAN_KIND_NAMES[span.kind] ?? String(span.kind);
+  return `span ${span.spanId} ${JSON.stringify(name)} (${kind}): ${reason}`;
+}
+
+function list(items: string[]): string {
+  const shown = items.slice(0, MAX_REASONS).join(' | ');
+  return items.length > MAX_REASONS ? `${shown} | and ${items.length - MAX_REASONS} more` : shown;
+}
+
+function describe(reasons: string[], unmapped: string[]): string {
   const parts: string[] = [];
-  if (reasons.length > 0) {
-    const shown = reasons.slice(0, MAX_REASONS).join(' | ');
-    const more = reasons.length > MAX_REASONS ? ` | and ${reasons.length - MAX_REASONS} more` : '';
-    parts.push(`${reasons.length} span(s) rejected: ${shown}${more}`);
-  }
-  if (skipped > 0) {
+  if (reasons.length > 0) parts.push(`${reasons.length} span(s) rejected: ${list(reasons)}`);
+  if (unmapped.length > 0) {
     parts.push(
-      `${skipped} span(s) skipped: no GenAI operation AUREN maps (see docs/otlp.md); not an error`,
+      `${unmapped.length} span(s) not mapped to AUREN events, not stored (docs/otlp.md): ${list(unmapped)}`,
     );
   }
   return parts.join('. ');
