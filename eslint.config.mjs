@@ -16,6 +16,7 @@ export default tseslint.config(
       'clients/**',
       'test/harness/schemathesis/.venv/**',
       'test/harness/deploy-tools/.venv/**',
+      'examples/python-dashboard/.venv/**',
       'bench/tools/chart-compare/node_modules/**',
       'bench/tools/chart-compare/dist/**',
     ],
