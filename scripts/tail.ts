@@ -382,8 +382,9 @@ async function tailKafka(config: AurenConfig, options: TailOptions): Promise<num
       return { partition, offset };
     });
 
+  const groupId = `auren-tail-${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
   const consumer = kafka.consumer({
-    groupId: `auren-tail-${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`,
+    groupId,
     maxWaitTimeInMs: 100,
     sessionTimeout: 10_000,
     heartbeatInterval: 1000,
@@ -424,6 +425,13 @@ async function tailKafka(config: AurenConfig, options: TailOptions): Promise<num
   );
   await stopped;
   await consumer.disconnect().catch(() => undefined);
+  // The group was only a way to read (kafkajs has no group-less consumer): leave nothing behind.
+  const cleanup = kafka.admin();
+  await cleanup
+    .connect()
+    .then(() => cleanup.deleteGroups([groupId]))
+    .catch(() => undefined)
+    .finally(() => cleanup.disconnect().catch(() => undefined));
   status(`stopped: ${printer.printed} event${printer.printed === 1 ? '' : 's'} shown`);
   return EXIT.ok;
 }

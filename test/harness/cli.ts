@@ -33,6 +33,10 @@ export class CliProcess {
     return new CliProcess(child);
   }
 
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   get stdout(): string {
     return this.out.join('');
   }

@@ -1,3 +1,4 @@
+import { Kafka, logLevel } from 'kafkajs';
 import type { AurenConfig } from '@auren/config';
 import { postJson, RunningApp, startIngest, testConfig } from '../harness/apps';
 import { CliProcess, runCli } from '../harness/cli';
@@ -171,6 +172,15 @@ describe('npm run tail', () => {
 
       tool.signal('SIGINT');
       expect(await tool.exited()).toBe(0);
+      // Its throwaway consumer group is deleted on the way out.
+      const admin = new Kafka({ brokers: testKafkaBrokers(), logLevel: logLevel.NOTHING }).admin();
+      await admin.connect();
+      try {
+        const { groups } = await admin.listGroups();
+        expect(groups.filter((g) => g.groupId.includes(`-${tool.pid}-`))).toEqual([]);
+      } finally {
+        await admin.disconnect();
+      }
     });
   });
 });
