@@ -17,6 +17,7 @@ export default tseslint.config(
       'test/harness/schemathesis/.venv/**',
       'test/harness/deploy-tools/.venv/**',
       'test/harness/otel-python/.venv/**',
+      'examples/python-dashboard/.venv/**',
       'bench/tools/chart-compare/node_modules/**',
       'bench/tools/chart-compare/dist/**',
     ],

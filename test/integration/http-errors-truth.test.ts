@@ -131,7 +131,9 @@ describe('HTTP errors that say what is wrong', () => {
       expect(reply.status).toBe(415);
       expect(reply.body).toMatchObject({
         statusCode: 415,
-        message: 'send JSON with Content-Type: application/json',
+        message: expect.stringContaining(
+          `send JSON with Content-Type: application/json; this request's Content-Type is ${type.split(';')[0]}`,
+        ) as string,
       });
       expect(await redis.xlen(key)).toBe(before);
     });

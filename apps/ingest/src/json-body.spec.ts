@@ -1,4 +1,4 @@
-import { forbiddenKeyError, forbiddenKeyPath } from './json-body';
+import { forbiddenKeyError, forbiddenKeyPath, unsupportedMediaTypeError } from './json-body';
 
 describe(forbiddenKeyPath.name, () => {
   it.each([
@@ -40,5 +40,24 @@ describe(forbiddenKeyError.name, () => {
       '"constructor.prototype" key at payload.constructor.prototype',
     );
     expect(sut.body.details?.[0].field).toBe('payload.constructor.prototype');
+  });
+});
+
+describe(unsupportedMediaTypeError.name, () => {
+  it('is a 415 that names the type sent, without its parameters, and the one accepted', () => {
+    const sut = unsupportedMediaTypeError('Application/X-WWW-Form-Urlencoded; charset=utf-8');
+
+    expect(sut.getStatus()).toBe(415);
+    expect(sut.reason).toBe('unsupported_media_type');
+    expect(sut.body.message).toBe(
+      "send JSON with Content-Type: application/json; this request's Content-Type is application/x-www-form-urlencoded (form, multipart and text bodies are not accepted)",
+    );
+    expect(sut.headers).toEqual({ 'accept-post': 'application/json' });
+  });
+
+  it('says so when the request has no Content-Type', () => {
+    expect(unsupportedMediaTypeError(undefined).body.message).toBe(
+      'send JSON with Content-Type: application/json; this request has no Content-Type',
+    );
   });
 });

@@ -1,5 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError } from '@auren/platform';
 
 /**
@@ -47,13 +47,42 @@ export function forbiddenKeyError(path: string): ApiError {
   );
 }
 
+/** The one media type ingest's event routes take. */
+export const ACCEPTED_MEDIA_TYPE = 'application/json';
+
+/**
+ * The 415 for a request whose body is not JSON: the message names the type it had (or that it
+ * had none) and the one that is accepted; `Accept-Post` says the same to a program.
+ */
+export function unsupportedMediaTypeError(contentType: string | undefined): ApiError {
+  const sent = contentType?.split(';')[0].trim().toLowerCase();
+  const what = sent
+    ? `this request's Content-Type is ${sent} (form, multipart and text bodies are not accepted)`
+    : 'this request has no Content-Type';
+  return new ApiError(
+    415,
+    `send JSON with Content-Type: ${ACCEPTED_MEDIA_TYPE}; ${what}`,
+    'unsupported_media_type',
+    undefined,
+    { 'accept-post': ACCEPTED_MEDIA_TYPE },
+  );
+}
+
+/** A request Fastify routed to one of the app's own routes (not its 404 handler). */
+function isServedRoute(request: FastifyRequest): boolean {
+  return request.routeOptions.url !== undefined;
+}
+
 /**
  * Ingest's body parsers: JSON only, with Fastify's secure parser, which refuses `__proto__` and
  * `constructor.prototype` keys. Its error says only "not valid JSON"; this says which key.
  *
  * Declaring the JSON parser here also keeps Nest from registering its
  * `application/x-www-form-urlencoded` parser, so a form body gets 415 like any other non-JSON
- * body (docs/ingest.md), instead of being read as an event.
+ * body (docs/ingest.md), instead of being read as an event. Every other type — form, multipart,
+ * text, XML, a body without Content-Type, and a POST with neither body nor Content-Type — gets the
+ * 415 of {@link unsupportedMediaTypeError}, which names the type sent and the one accepted.
+ * (`POST /v1/traces` checks its own types first, in its preParsing hook: otlp/otlp-http.ts.)
  */
 export function useJsonBodyOnly(app: NestFastifyApplication): void {
   const fastify: FastifyInstance = app.getHttpAdapter().getInstance();
@@ -80,4 +109,15 @@ export function useJsonBodyOnly(app: NestFastifyApplication): void {
   );
   // Fastify's own default; an event is never plain text.
   fastify.removeContentTypeParser('text/plain');
+  // Any other type (and a body without Content-Type): 415, before the credential is looked at,
+  // as for malformed JSON. Unknown paths keep their 404 (the body is not read).
+  fastify.addContentTypeParser('*', (request, _payload, done) => {
+    if (isServedRoute(request)) done(unsupportedMediaTypeError(request.headers['content-type']));
+    else done(null, undefined);
+  });
+  // A POST with neither body nor Content-Type is never parsed; it is as much "not JSON".
+  fastify.addHook('preValidation', (request, _reply, done) => {
+    const empty = request.method === 'POST' && request.headers['content-type'] === undefined;
+    done(empty && isServedRoute(request) ? unsupportedMediaTypeError(undefined) : undefined);
+  });
 }
