@@ -25,6 +25,7 @@ const HELP = `d1-trace: what D1's long tasks spend their time on.
   --warmup N       seconds of load before tracing starts (default 6)
   --budget MS      report tasks longer than this (default 50)
   --rate N         events per second (default 2000)
+  --then NAME      switch to this view halfway through the traced time (a view switch's cost)
   --save FILE      also write the raw trace (open it in chrome://tracing or Perfetto)
   --no-build       run dist/ as it is
   --help           this text
@@ -48,6 +49,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '6' },
     budget: { type: 'string', default: '50' },
     rate: { type: 'string', default: '2000' },
+    then: { type: 'string' },
     save: { type: 'string' },
     'no-build': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -124,7 +126,12 @@ async function main(): Promise<void> {
       ],
     });
     process.stdout.write(`d1-trace: tracing ${seconds} s\n`);
-    await sleep(seconds * 1000);
+    if (values.then) {
+      await sleep((seconds * 1000) / 2);
+      await page.click(`nav a[href="?view=${values.then}"]`);
+      process.stdout.write(`d1-trace: switched to ${values.then}\n`);
+      await sleep((seconds * 1000) / 2);
+    } else await sleep(seconds * 1000);
     const buffer = await browser.stopTracing();
     stop = true;
     await publishing;

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { AppProcess } from '../harness/apps';
 import { freePort } from '../harness/ports';
-import { ensureVenv } from '../harness/python';
+import { ensureVenv, VENVS } from '../harness/python';
 
 const DIR = join(__dirname, '..', 'harness', 'schemathesis');
 /** Schemathesis's own time budget; fuzzing and stateful phases repeat until it is spent. */
@@ -80,12 +80,7 @@ describe('OpenAPI document against schemathesis --checks all (production mode)',
   it(
     'reports zero failures',
     async () => {
-      const python = await ensureVenv({
-        venv: join(DIR, '.venv'),
-        requirements: join(DIR, 'requirements.txt'),
-        cwd: DIR,
-        what: 'schemathesis',
-      });
+      const python = await ensureVenv(VENVS.schemathesis);
       const run = await st(
         python,
         [

@@ -6,7 +6,7 @@ import type { StreamedEvent } from '@auren/contracts';
 import { AppProcess } from '../harness/apps';
 import { connectClient, ConnectedClient } from '../harness/clients';
 import { freePort } from '../harness/ports';
-import { ensureVenv } from '../harness/python';
+import { ensureVenv, VENVS } from '../harness/python';
 
 const HARNESS = join(__dirname, '..', 'harness', 'otel-python');
 
@@ -85,12 +85,7 @@ describe('OpenLLMetry and OpenInference apps → OTLP → ingest → Redis → g
   const clients: ConnectedClient[] = [];
 
   beforeAll(async () => {
-    python = await ensureVenv({
-      venv: join(HARNESS, '.venv'),
-      requirements: join(HARNESS, 'requirements.txt'),
-      cwd: HARNESS,
-      what: 'OpenLLMetry and OpenInference',
-    });
+    python = await ensureVenv(VENVS.otel);
     const [ingestPort, gatewayPort] = [await freePort(), await freePort()];
     ingest = AppProcess.spawn('ingest', { ...env, INGEST_PORT: String(ingestPort) });
     gateway = AppProcess.spawn('gateway', { ...env, GATEWAY_PORT: String(gatewayPort) });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppProcess, postJson } from '../harness/apps';
 import { freePort } from '../harness/ports';
-import { ensureVenv } from '../harness/python';
+import { ensureVenv, VENVS } from '../harness/python';
 import { waitFor } from '../harness/wait';
 
 const DIR = join(__dirname, '..', '..', 'examples', 'python-dashboard');
@@ -128,12 +128,7 @@ describe('Python dashboard (python-socketio) -> gateway', () => {
 
   beforeAll(async () => {
     const started = Date.now();
-    python = await ensureVenv({
-      venv: join(DIR, '.venv'),
-      requirements: join(DIR, 'requirements.txt'),
-      cwd: DIR,
-      what: 'python-socketio[client]',
-    });
+    python = await ensureVenv(VENVS.pythonDashboard);
     process.stderr.write(`python-dashboard: venv ready in ${Date.now() - started} ms\n`);
     const ingestPort = await freePort();
     gatewayPort = await freePort();

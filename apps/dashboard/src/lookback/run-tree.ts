@@ -80,13 +80,21 @@ export function toMillis(iso: string): number {
   return Number.isFinite(ms) ? ms : 0;
 }
 
+/** Tokens as the history files them: tokens_used, else input + output, else none. */
+function tokensOf(m: Json): number | null {
+  const used = num(m.tokens_used);
+  if (used !== null) return used;
+  const input = num(m.input_tokens);
+  const output = num(m.output_tokens);
+  return input !== null || output !== null ? (input ?? 0) + (output ?? 0) : null;
+}
+
 /** A live event (Socket.IO `stream_event`) as a run event; its figures as the history files them. */
 export function fromStreamed(event: StreamedEvent): RunEvent {
   const raw = event as unknown as Json;
   const m = obj(raw.performance_metrics) ?? {};
   const input = num(m.input_tokens);
   const output = num(m.output_tokens);
-  const used = num(m.tokens_used);
   const timestamp = str(event.timestamp) ?? str(event.received_at) ?? '';
   return {
     eventId: event.event_id,
@@ -102,7 +110,7 @@ export function fromStreamed(event: StreamedEvent): RunEvent {
     latencyMs: num(m.latency_ms),
     inputTokens: input,
     outputTokens: output,
-    tokens: used ?? (input !== null || output !== null ? (input ?? 0) + (output ?? 0) : null),
+    tokens: tokensOf(m),
     cost: num(m.token_cost),
     success: bool(m.success),
     errorType: str(m.error_type),
@@ -296,22 +304,25 @@ export function recentRuns(events: readonly StreamedEvent[], limit = 200): Recen
     seen: Set<string>;
   }
   const runs = new Map<string, Acc>();
+  // Reads the few fields a run's summary needs straight from the event (no RunEvent per event:
+  // opening the Traces view computes this over the whole buffer).
   for (const event of events) {
     const traceId = event.trace_id;
     if (!traceId) continue;
-    const e = fromStreamed(event);
+    const agentId = event.source_agent?.id ?? '?';
+    const ms = toMillis(event.timestamp || event.received_at || '');
     let run = runs.get(traceId);
     if (!run) {
       run = {
         traceId,
-        agent: e.agentId,
+        agent: agentId,
         agents: 0,
         events: 0,
         cost: 0,
         tokens: 0,
         failures: 0,
-        firstMs: e.ms,
-        lastMs: e.ms,
+        firstMs: ms,
+        lastMs: ms,
         status: 'ok',
         agentSet: new Set(),
         open: new Map(),
@@ -319,22 +330,25 @@ export function recentRuns(events: readonly StreamedEvent[], limit = 200): Recen
       };
       runs.set(traceId, run);
     }
-    if (run.seen.has(e.eventId)) continue;
-    run.seen.add(e.eventId);
+    if (run.seen.has(event.event_id)) continue;
+    run.seen.add(event.event_id);
     run.events++;
-    run.cost += e.cost ?? 0;
-    run.tokens += e.tokens ?? 0;
-    if (e.success === false) run.failures++;
-    run.agentSet.add(e.agentId);
-    if (e.ms < run.firstMs) {
-      run.firstMs = e.ms;
-      run.agent = e.agentId;
+    const m = obj(event.performance_metrics as unknown);
+    if (m) {
+      run.cost += num(m.token_cost) ?? 0;
+      run.tokens += tokensOf(m) ?? 0;
+      if (m.success === false) run.failures++;
     }
-    run.lastMs = Math.max(run.lastMs, e.ms);
-    if (e.eventType === STARTED) run.open.set(e.agentId, (run.open.get(e.agentId) ?? 0) + 1);
-    if (e.eventType === COMPLETED) {
-      const n = run.open.get(e.agentId) ?? 0;
-      if (n > 0) run.open.set(e.agentId, n - 1);
+    run.agentSet.add(agentId);
+    if (ms < run.firstMs) {
+      run.firstMs = ms;
+      run.agent = agentId;
+    }
+    if (ms > run.lastMs) run.lastMs = ms;
+    if (event.event_type === STARTED) run.open.set(agentId, (run.open.get(agentId) ?? 0) + 1);
+    if (event.event_type === COMPLETED) {
+      const n = run.open.get(agentId) ?? 0;
+      if (n > 0) run.open.set(agentId, n - 1);
     }
   }
   const list: RecentRun[] = [];
