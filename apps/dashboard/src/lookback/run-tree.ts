@@ -333,7 +333,7 @@ export function recentRuns(events: readonly StreamedEvent[], limit = 200): Recen
     if (run.seen.has(event.event_id)) continue;
     run.seen.add(event.event_id);
     run.events++;
-    const m = obj(event.performance_metrics as unknown);
+    const m = obj(event.performance_metrics);
     if (m) {
       run.cost += num(m.token_cost) ?? 0;
       run.tokens += tokensOf(m) ?? 0;
