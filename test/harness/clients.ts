@@ -96,3 +96,13 @@ export async function refusal(url: string, auth: HandshakeAuth): Promise<Connect
   }
   throw new Error('the handshake was accepted');
 }
+
+/** The TCP socket under a socket.io-client's websocket: pause it to stop reading (a slow client). */
+export function tcpOf(client: ConnectedClient): { pause(): void; resume(): void } {
+  const transport = client.socket.io.engine.transport as unknown as {
+    ws?: { _socket?: { pause(): void; resume(): void } };
+  };
+  const tcp = transport.ws?._socket;
+  if (!tcp) throw new Error('expected a websocket transport with a TCP socket');
+  return tcp;
+}

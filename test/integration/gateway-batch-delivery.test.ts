@@ -1,6 +1,7 @@
 import type { StreamedEvent, StreamGapMessage } from '@auren/contracts';
 import { postJson, RunningApp, startGateway, startIngest, testConfig } from '../harness/apps';
-import { Client, connectClient, ConnectedClient, refusal } from '../harness/clients';
+import { Client, connectClient, ConnectedClient, refusal, tcpOf } from '../harness/clients';
+import { readMetrics, sample } from '../harness/metrics';
 import { nextEvent, waitFor } from '../harness/wait';
 
 let seq = 0;
@@ -194,11 +195,7 @@ describe("delivery: 'batch' — a batch connection that stops reading", () => {
       agent_filter: ['b-flood'],
       delivery: 'batch',
     });
-    const transport = slow.socket.io.engine.transport as unknown as {
-      ws?: { _socket?: { pause(): void; resume(): void } };
-    };
-    const tcp = transport.ws?._socket;
-    if (!tcp) throw new Error('expected a websocket transport with a TCP socket');
+    const tcp = tcpOf(slow);
     tcp.pause();
     const padding = 'x'.repeat(4096);
     const streamIds: string[] = [];
@@ -219,8 +216,10 @@ describe("delivery: 'batch' — a batch connection that stops reading", () => {
     tcp.resume();
     const notice = await gap;
     // The bound held, in events: at most the limit plus one batch.
-    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
-    const highWater = Number(/^auren_gateway_client_queue_high_water (\S+)$/m.exec(metrics)?.[1]);
+    const highWater = sample(
+      await readMetrics(gateway.url),
+      'auren_gateway_client_queue_high_water',
+    );
     expect(highWater).toBeGreaterThanOrEqual(QUEUE_LIMIT);
     expect(highWater).toBeLessThan(QUEUE_LIMIT + 500);
     const received = slow.events.map((e) => e.stream_id);

@@ -1,26 +1,16 @@
 import type { StreamGapMessage } from '@auren/contracts';
 import { postJson, RunningApp, startGateway, startIngest, testConfig } from '../harness/apps';
-import { connectClient, ConnectedClient } from '../harness/clients';
+import { connectClient, tcpOf } from '../harness/clients';
+import { readMetrics, sample } from '../harness/metrics';
 import { nextEvent, waitFor } from '../harness/wait';
 
 // Above the transport's read batch (500): a healthy client that gets a burst in one tick is not "slow".
 const QUEUE_LIMIT = 1000;
 const TOTAL = 6000;
 
-/** The TCP socket under a socket.io-client's websocket, to stop reading from it. */
-function tcpOf(client: ConnectedClient): { pause(): void; resume(): void } {
-  const transport = client.socket.io.engine.transport as unknown as {
-    ws?: { _socket?: { pause(): void; resume(): void } };
-  };
-  const tcp = transport.ws?._socket;
-  if (!tcp) throw new Error('expected a websocket transport with a TCP socket');
-  return tcp;
-}
-
+/** A sample of the gateway's /metrics (NaN when absent). */
 async function metric(url: string, name: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const match = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
-  return match ? Number(match[1]) : NaN;
+  return sample(await readMetrics(url), name) ?? NaN;
 }
 
 describe('A client that stops reading', () => {

@@ -235,7 +235,8 @@ export interface CanonicalContext {
  */
 export function toCanonicalEvent(valid: ValidEvent, ctx: CanonicalContext): AgentEvent {
   const { dto } = valid;
-  // Built in the canonical order (see CANONICAL_ORDER) in one pass: this runs for every event.
+  // Built in the canonical field order (docs/ingest.md; validate-event.spec.ts checks it) in one
+  // pass: this runs for every event.
   const event = {
     event_id: dto.event_id ?? ctx.newEventId(),
     event_type: dto.event_type as EventType,
@@ -254,23 +255,6 @@ export function toCanonicalEvent(valid: ValidEvent, ctx: CanonicalContext): Agen
   if (dto.performance_metrics) event.performance_metrics = { ...dto.performance_metrics };
   return event;
 }
-
-/** The field order of the canonical JSON (docs/ingest.md). */
-export const CANONICAL_ORDER: ReadonlyArray<keyof AgentEvent> = [
-  'event_id',
-  'event_type',
-  'timestamp',
-  'received_at',
-  'trace_id',
-  'session_id',
-  'parent_event_id',
-  'user_id',
-  'source_agent',
-  'target_agent',
-  'payload',
-  'metadata',
-  'performance_metrics',
-];
 
 /**
  * A structural check of what a consumer reads back from the stream: cheap enough for the hot
