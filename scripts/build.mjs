@@ -21,6 +21,9 @@ if (process.argv.includes('--help')) {
   );
   process.exit(0);
 }
+/** A failure already explained on stderr (no stack trace). */
+class BuildFailed extends Error {}
+
 const root = new URL('..', import.meta.url).pathname;
 const stamp = join(root, 'dist', '.build-stamp');
 const dashboardDir = join(root, 'dist', 'dashboard');
@@ -80,14 +83,18 @@ try {
         if (name !== 'dashboard' && name !== '.dashboard-stamp')
           rmSync(join(root, 'dist', name), { recursive: true, force: true });
     try {
-      execFileSync(bin('tsc'), ['-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+      // noEmitOnError: a type error stops the build (and leaves no half-new dist/ to run).
+      execFileSync(bin('tsc'), ['-p', 'tsconfig.build.json', '--noEmitOnError'], {
+        cwd: root,
+        stdio: 'inherit',
+      });
     } catch (error) {
-      // Exit status 2: type errors, but every file was emitted. Type errors are `npm run check`'s
-      // job (CI runs it first); the tests run what compiles, like ts-jest does.
-      if (error.status !== 2) throw error;
-      process.stderr.write(
-        'build: type errors above (emitted anyway; `npm run check` fails on them)\n',
-      );
+      if (error.status === 1 || error.status === 2) {
+        throw new BuildFailed(
+          'build: failed on the type errors above; nothing was emitted. Fix them (npm run check lists them too) and build again.',
+        );
+      }
+      throw error;
     }
     execFileSync(bin('tsc-alias'), ['-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
     cpSync(
@@ -115,6 +122,10 @@ try {
     writeFileSync(dashboardStamp, new Date().toISOString());
     process.stderr.write('build: dashboard done\n');
   }
+} catch (error) {
+  if (!(error instanceof BuildFailed)) throw error;
+  process.stderr.write(`${error.message}\n`);
+  process.exitCode = 1;
 } finally {
   rmSync(lock, { recursive: true, force: true });
 }
